@@ -1,0 +1,110 @@
+// swift-tools-version: 6.1
+// CodeSage: a code-intelligence MCP server. Layout and reasons: docs/architecture.md.
+
+import PackageDescription
+
+/// A system library target over a Debian -dev package: Sources/CSystem/<name>/module.modulemap.
+func systemLibrary(_ name: String, apt: String) -> Target {
+    .systemLibrary(name: name, path: "Sources/CSystem/\(name)", providers: [.apt([apt])])
+}
+
+let package = Package(
+    name: "CodeSage",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "codesage", targets: ["codesage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+    ],
+    targets: [
+        // C libraries from Debian, each behind a module map.
+        systemLibrary("CBLAS", apt: "libopenblas-dev"),
+        systemLibrary("CZstd", apt: "libzstd-dev"),
+        systemLibrary("CLZ4", apt: "liblz4-dev"),
+        systemLibrary("CNuma", apt: "libnuma-dev"),
+        systemLibrary("CHwloc", apt: "libhwloc-dev"),
+        systemLibrary("CSQLite", apt: "libsqlite3-dev"),
+
+        // extern "C" shim over Debian's static libfaiss.a (which ships no C API).
+        .target(
+            name: "CFaissShim",
+            linkerSettings: [
+                .linkedLibrary("faiss"),
+                .linkedLibrary("gomp"),
+                .linkedLibrary("openblas"),
+            ]
+        ),
+
+        // Config, errors and typed ids: everything else depends on this and on nothing else of ours.
+        .target(name: "CodeSageCore"),
+
+        // libc calls that need _GNU_SOURCE (CPU affinity, malloc_trim).
+        .target(name: "CPlatform"),
+
+        // The one module that calls libc and the OS-level C libraries (NUMA, hwloc).
+        .target(
+            name: "Platform",
+            dependencies: ["CodeSageCore", "CPlatform", "CNuma", "CHwloc"]
+        ),
+
+        // Swift wrapper over the FAISS shim.
+        .target(
+            name: "VectorIndex",
+            dependencies: ["CodeSageCore", "CFaissShim"]
+        ),
+
+        // Cache building blocks: LZ4 (in-memory) and zstd (persistent) codecs.
+        .target(
+            name: "Caching",
+            dependencies: ["CodeSageCore", "CZstd", "CLZ4"]
+        ),
+
+        // The store and the rest of the indexing pipeline.
+        .target(
+            name: "Indexing",
+            dependencies: ["CodeSageCore", "CSQLite"]
+        ),
+
+        // MCP tools and transports (stdio, Streamable HTTP over NIO).
+        .target(
+            name: "MCPServer",
+            dependencies: [
+                "CodeSageCore",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+
+        // The command-line interface.
+        .executableTarget(
+            name: "codesage",
+            dependencies: [
+                "CodeSageCore", "Platform", "MCPServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "CodeSageCoreTests", dependencies: ["CodeSageCore"]),
+        .testTarget(name: "PlatformTests", dependencies: ["Platform", "CodeSageCore"]),
+        .testTarget(name: "NativeLibraryTests", dependencies: ["CBLAS", "Caching", "Indexing", "VectorIndex", "Platform"]),
+        .testTarget(
+            name: "MCPServerTests",
+            dependencies: [
+                "MCPServer", "CodeSageCore",
+                .product(name: "MCP", package: "swift-sdk"),
+            ]
+        ),
+        .testTarget(name: "CLITests", dependencies: ["CodeSageCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,233 @@
+// faiss_shim.cpp — implementation of faiss_shim.h over the FAISS 1.7.3 C++ API.
+// Every entry point catches every exception and reports it through fs_last_error().
+
+#include "faiss_shim.h"
+
+#include <faiss/Index.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/index_factory.h>
+#include <faiss/index_io.h>
+#include <faiss/invlists/OnDiskInvertedLists.h>
+#include <faiss/utils/distances.h>
+
+// libgomp's omp.h lives in GCC's private include folder, which clang does not search; declare the one call used.
+extern "C" void omp_set_num_threads(int);
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+struct fs_index {
+    faiss::Index *index;
+};
+
+namespace {
+
+thread_local std::string last_error;
+
+int fail(int status, const std::string &message) {
+    last_error = message;
+    return status;
+}
+
+/// Runs `body`, turning any exception into a status and a message.
+template <typename Body>
+int guarded(const char *operation, Body body) {
+    try {
+        last_error.clear();
+        return body();
+    } catch (const faiss::FaissException &e) {
+        return fail(FS_ERR_FAISS, std::string(operation) + ": " + e.msg);
+    } catch (const std::bad_alloc &) {
+        return fail(FS_ERR_FAISS, std::string(operation) + ": out of memory");
+    } catch (const std::exception &e) {
+        return fail(FS_ERR_UNKNOWN, std::string(operation) + ": " + e.what());
+    } catch (...) {
+        return fail(FS_ERR_UNKNOWN, std::string(operation) + ": unknown C++ exception");
+    }
+}
+
+std::string errno_message(const char *what, const std::string &path) {
+    return std::string(what) + " " + path + ": " + std::strerror(errno);
+}
+
+faiss::IndexIVF *as_ivf(const fs_index *index) {
+    return dynamic_cast<faiss::IndexIVF *>(index->index);
+}
+
+/// fsyncs the folder that holds `path`, so that a rename in it is durable.
+int fsync_parent(const std::string &path) {
+    std::string folder = ".";
+    auto slash = path.find_last_of('/');
+    if (slash != std::string::npos) folder = slash == 0 ? "/" : path.substr(0, slash);
+    int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return fail(FS_ERR_IO, errno_message("open folder", folder));
+    int rc = ::fsync(fd);
+    int saved = errno;
+    ::close(fd);
+    errno = saved;
+    if (rc != 0) return fail(FS_ERR_IO, errno_message("fsync folder", folder));
+    return FS_OK;
+}
+
+} // namespace
+
+extern "C" {
+
+const char *fs_last_error(void) { return last_error.c_str(); }
+
+int fs_index_factory(int dimension, const char *description, fs_index **out) {
+    if (dimension <= 0 || description == nullptr || out == nullptr)
+        return fail(FS_ERR_INVALID_ARGUMENT, "index_factory: dimension must be > 0 and description non-null");
+    return guarded("index_factory", [&] {
+        faiss::Index *index = faiss::index_factory(dimension, description, faiss::METRIC_INNER_PRODUCT);
+        *out = new fs_index{index};
+        return FS_OK;
+    });
+}
+
+int fs_index_train(fs_index *index, int64_t n, const float *vectors) {
+    if (index == nullptr || n < 0 || (n > 0 && vectors == nullptr))
+        return fail(FS_ERR_INVALID_ARGUMENT, "train: null index or vectors, or negative count");
+    return guarded("train", [&] {
+        index->index->train(n, vectors);
+        return FS_OK;
+    });
+}
+
+int fs_index_add(fs_index *index, int64_t n, const float *vectors) {
+    if (index == nullptr || n < 0 || (n > 0 && vectors == nullptr))
+        return fail(FS_ERR_INVALID_ARGUMENT, "add: null index or vectors, or negative count");
+    return guarded("add", [&] {
+        index->index->add(n, vectors);
+        return FS_OK;
+    });
+}
+
+int fs_index_add_with_ids(fs_index *index, int64_t n, const float *vectors, const int64_t *ids) {
+    if (index == nullptr || n < 0 || (n > 0 && (vectors == nullptr || ids == nullptr)))
+        return fail(FS_ERR_INVALID_ARGUMENT, "add_with_ids: null index, vectors or ids, or negative count");
+    return guarded("add_with_ids", [&] {
+        static_assert(sizeof(faiss::Index::idx_t) == sizeof(int64_t), "FAISS ids are 64-bit");
+        index->index->add_with_ids(n, vectors, reinterpret_cast<const faiss::Index::idx_t *>(ids));
+        return FS_OK;
+    });
+}
+
+int fs_index_search(const fs_index *index, int64_t n, const float *queries, int64_t k,
+                    float *scores, int64_t *labels) {
+    if (index == nullptr || n < 0 || k <= 0 || (n > 0 && (queries == nullptr || scores == nullptr || labels == nullptr)))
+        return fail(FS_ERR_INVALID_ARGUMENT, "search: null pointer, negative count or k <= 0");
+    return guarded("search", [&] {
+        index->index->search(n, queries, k, scores, reinterpret_cast<faiss::Index::idx_t *>(labels));
+        return FS_OK;
+    });
+}
+
+int fs_index_ntotal(const fs_index *index, int64_t *out) {
+    if (index == nullptr || out == nullptr) return fail(FS_ERR_INVALID_ARGUMENT, "ntotal: null pointer");
+    *out = index->index->ntotal;
+    return FS_OK;
+}
+
+int fs_index_dimension(const fs_index *index, int *out) {
+    if (index == nullptr || out == nullptr) return fail(FS_ERR_INVALID_ARGUMENT, "dimension: null pointer");
+    *out = index->index->d;
+    return FS_OK;
+}
+
+int fs_index_is_trained(const fs_index *index, int *out) {
+    if (index == nullptr || out == nullptr) return fail(FS_ERR_INVALID_ARGUMENT, "is_trained: null pointer");
+    *out = index->index->is_trained ? 1 : 0;
+    return FS_OK;
+}
+
+int fs_index_set_nprobe(fs_index *index, int64_t nprobe) {
+    if (index == nullptr || nprobe <= 0) return fail(FS_ERR_INVALID_ARGUMENT, "set_nprobe: null index or nprobe <= 0");
+    faiss::IndexIVF *ivf = as_ivf(index);
+    if (ivf == nullptr) return fail(FS_ERR_UNSUPPORTED, "set_nprobe: not an IVF index");
+    ivf->nprobe = static_cast<size_t>(nprobe);
+    return FS_OK;
+}
+
+int fs_index_write(const fs_index *index, const char *path) {
+    if (index == nullptr || path == nullptr) return fail(FS_ERR_INVALID_ARGUMENT, "write: null index or path");
+    return guarded("write", [&] {
+        const std::string target(path);
+        const std::string temporary = target + ".tmp." + std::to_string(::getpid());
+        FILE *file = std::fopen(temporary.c_str(), "wbe");
+        if (file == nullptr) return fail(FS_ERR_IO, errno_message("open", temporary));
+        try {
+            faiss::write_index(index->index, file);
+        } catch (...) {
+            std::fclose(file);
+            ::unlink(temporary.c_str());
+            throw;
+        }
+        if (std::fflush(file) != 0 || ::fsync(fileno(file)) != 0) {
+            int status = fail(FS_ERR_IO, errno_message("flush", temporary));
+            std::fclose(file);
+            ::unlink(temporary.c_str());
+            return status;
+        }
+        if (std::fclose(file) != 0) {
+            ::unlink(temporary.c_str());
+            return fail(FS_ERR_IO, errno_message("close", temporary));
+        }
+        if (std::rename(temporary.c_str(), target.c_str()) != 0) {
+            int status = fail(FS_ERR_IO, errno_message("rename to", target));
+            ::unlink(temporary.c_str());
+            return status;
+        }
+        return fsync_parent(target);
+    });
+}
+
+int fs_index_read(const char *path, int flags, fs_index **out) {
+    if (path == nullptr || out == nullptr) return fail(FS_ERR_INVALID_ARGUMENT, "read: null path or out");
+    if (flags != FS_READ_IN_MEMORY && flags != FS_READ_MMAP)
+        return fail(FS_ERR_INVALID_ARGUMENT, "read: unknown flags");
+    if (::access(path, R_OK) != 0) return fail(FS_ERR_IO, errno_message("read", path));
+    return guarded("read", [&] {
+        int io_flags = flags == FS_READ_MMAP ? (faiss::IO_FLAG_MMAP | faiss::IO_FLAG_READ_ONLY) : 0;
+        faiss::Index *index = faiss::read_index(path, io_flags);
+        *out = new fs_index{index};
+        return FS_OK;
+    });
+}
+
+int fs_index_is_memory_mapped(const fs_index *index, int *out) {
+    if (index == nullptr || out == nullptr) return fail(FS_ERR_INVALID_ARGUMENT, "is_memory_mapped: null pointer");
+    faiss::IndexIVF *ivf = as_ivf(index);
+    *out = (ivf != nullptr && dynamic_cast<faiss::OnDiskInvertedLists *>(ivf->invlists) != nullptr) ? 1 : 0;
+    return FS_OK;
+}
+
+int fs_index_set_prefetch_threads(fs_index *index, int threads) {
+    if (index == nullptr || threads < 0) return fail(FS_ERR_INVALID_ARGUMENT, "set_prefetch_threads: null index or negative count");
+    faiss::IndexIVF *ivf = as_ivf(index);
+    auto *ondisk = ivf == nullptr ? nullptr : dynamic_cast<faiss::OnDiskInvertedLists *>(ivf->invlists);
+    if (ondisk == nullptr) return fail(FS_ERR_UNSUPPORTED, "set_prefetch_threads: inverted lists are not on disk");
+    ondisk->prefetch_nthread = threads;
+    return FS_OK;
+}
+
+void fs_set_blas_threshold(int threshold) { faiss::distance_compute_blas_threshold = threshold; }
+
+void fs_set_omp_threads(int threads) {
+    if (threads > 0) omp_set_num_threads(threads);
+}
+
+void fs_index_free(fs_index *index) {
+    if (index == nullptr) return;
+    delete index->index;
+    delete index;
+}
+
+} // extern "C"

@@ -1,0 +1,16 @@
+// cplatform.h — the few libc calls Swift's Glibc module does not expose (they need _GNU_SOURCE).
+#ifndef CODESAGE_CPLATFORM_H
+#define CODESAGE_CPLATFORM_H
+
+#include <stddef.h>
+
+/// Number of CPUs in the calling thread's affinity mask, or -1 with errno set.
+int cs_affinity_cpu_count(void);
+
+/// Binds the calling thread to the `count` CPUs in `cpus`; 0 on success, -1 with errno set.
+int cs_bind_thread_to_cpus(const int *cpus, size_t count);
+
+/// Returns memory held by malloc to the kernel (glibc malloc_trim(0)); 1 if any was released.
+int cs_malloc_trim(void);
+
+#endif

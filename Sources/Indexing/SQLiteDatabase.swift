@@ -1,0 +1,130 @@
+import CSQLite
+import CodeSageCore
+
+/// SQLITE_TRANSIENT: SQLite copies bound text and blobs before the bind call returns.
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// A value bound to, or read from, a SQL statement.
+public enum SQLiteValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// One connection to a SQLite database (the system library, with FTS5).
+///
+/// Not thread-safe: one connection per thread or actor; SQLite's WAL mode lets readers in
+/// other connections see the last committed state while a writer works.
+public final class SQLiteDatabase {
+    private var handle: OpaquePointer?
+    /// The database file.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`; `readOnly` opens without write access.
+    public init(path: String, readOnly: Bool = false) throws(CodeSageError) {
+        self.path = path
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let status = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard status == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(handle)
+            handle = nil
+            throw CodeSageError(status == SQLITE_CANTOPEN ? .notFound : .native, "cannot open SQLite database \(path): \(message)")
+        }
+        sqlite3_busy_timeout(handle, 5_000)
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    /// The SQLite library version, e.g. "3.40.1".
+    public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
+
+    /// Switches to write-ahead logging with NORMAL sync, the store's mode.
+    public func enableWriteAheadLog() throws(CodeSageError) {
+        let mode = try query("PRAGMA journal_mode=WAL").first?.first
+        guard mode == .text("wal") else { throw CodeSageError(.native, "\(path): WAL mode refused (got \(String(describing: mode)))") }
+        try execute("PRAGMA synchronous=NORMAL")
+    }
+
+    /// Runs one or more statements that return no rows.
+    public func execute(_ sql: String) throws(CodeSageError) {
+        var message: UnsafeMutablePointer<CChar>?
+        let status = sqlite3_exec(handle, sql, nil, nil, &message)
+        if status != SQLITE_OK {
+            let text = message.map { String(cString: $0) } ?? errorMessage
+            sqlite3_free(message)
+            throw CodeSageError(.native, "SQLite (\(path)): \(text)")
+        }
+    }
+
+    /// Runs one statement with `parameters` bound to ?1, ?2, … and returns every row.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [SQLiteValue] = []) throws(CodeSageError) -> [[SQLiteValue]] {
+        let statement = try prepare(sql)
+        defer { sqlite3_finalize(statement) }
+        for (offset, parameter) in parameters.enumerated() {
+            try bind(parameter, at: Int32(offset + 1), in: statement)
+        }
+        var rows: [[SQLiteValue]] = []
+        while true {
+            let status = sqlite3_step(statement)
+            if status == SQLITE_DONE { return rows }
+            guard status == SQLITE_ROW else { throw CodeSageError(.native, "SQLite step (\(path)): \(errorMessage)") }
+            rows.append((0..<sqlite3_column_count(statement)).map { column(at: $0, in: statement) })
+        }
+    }
+
+    /// Runs `body` inside BEGIN IMMEDIATE … COMMIT, rolling back if it throws.
+    public func transaction<T>(_ body: () throws(CodeSageError) -> T) throws(CodeSageError) -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Rows changed by the last INSERT/UPDATE/DELETE.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    private var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    private func prepare(_ sql: String) throws(CodeSageError) -> OpaquePointer? {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK else {
+            throw CodeSageError(.native, "SQLite prepare (\(path)): \(errorMessage) in: \(sql)")
+        }
+        return statement
+    }
+
+    private func bind(_ value: SQLiteValue, at index: Int32, in statement: OpaquePointer?) throws(CodeSageError) {
+        let status: Int32
+        switch value {
+        case .null: status = sqlite3_bind_null(statement, index)
+        case .integer(let number): status = sqlite3_bind_int64(statement, index, number)
+        case .real(let number): status = sqlite3_bind_double(statement, index, number)
+        case .text(let text): status = sqlite3_bind_text(statement, index, text, -1, transient)
+        case .blob(let bytes):
+            status = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), transient) }
+        }
+        guard status == SQLITE_OK else { throw CodeSageError(.native, "SQLite bind ?\(index) (\(path)): \(errorMessage)") }
+    }
+
+    private func column(at index: Int32, in statement: OpaquePointer?) -> SQLiteValue {
+        switch sqlite3_column_type(statement, index) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, index))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, index))
+        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(statement, index)))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(statement, index))
+            guard count > 0, let base = sqlite3_column_blob(statement, index) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: base, count: count)))
+        default: return .null
+        }
+    }
+}

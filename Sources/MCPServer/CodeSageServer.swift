@@ -1,0 +1,30 @@
+import CodeSageCore
+import Logging
+import MCP
+import SystemPackage
+
+/// Builds the MCP `Server` of CodeSage from a tool table and runs it on a transport.
+public enum CodeSageServer {
+    /// Name and version announced in `initialize`.
+    public static let name = "codesage"
+    public static let version = "0.1.0"
+
+    /// A server whose tools/list and tools/call come from `table`.
+    public static func make(table: ToolTable) async -> Server {
+        let server = Server(name: name, version: version,
+                            capabilities: .init(tools: .init(listChanged: false)))
+        await server.withMethodHandler(ListTools.self) { _ in table.listResult }
+        await server.withMethodHandler(CallTool.self) { parameters in await table.call(parameters) }
+        return server
+    }
+
+    /// Serves MCP over stdio until the client closes stdin.
+    /// - Parameter protocolOutput: the descriptor of the real stdout (see StandardStreams.reserveStdoutForProtocol).
+    public static func serveStdio(table: ToolTable, protocolOutput: Int32, logger: Logger) async throws {
+        let server = await make(table: table)
+        let transport = StdioTransport(input: .standardInput, output: FileDescriptor(rawValue: protocolOutput), logger: logger)
+        try await server.start(transport: transport)
+        await server.waitUntilCompleted()
+        await server.stop()
+    }
+}

@@ -1,0 +1,168 @@
+import CodeSageCore
+import Foundation
+import Logging
+import MCP
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// MCP Streamable HTTP (stateless, JSON responses) at POST /mcp over SwiftNIO, on TCP or a Unix socket,
+/// plus GET /healthz.
+public final class HTTPServer: Sendable {
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: Channel
+    private let server: Server
+    /// The address actually bound (with the real port when 0 was asked for).
+    public let endpoint: HTTPEndpoint
+
+    private init(group: MultiThreadedEventLoopGroup, channel: Channel, server: Server, endpoint: HTTPEndpoint) {
+        self.group = group
+        self.channel = channel
+        self.server = server
+        self.endpoint = endpoint
+    }
+
+    /// Starts serving `table` at `endpoint`. Unix sockets get file mode `socketMode`.
+    public static func start(table: ToolTable, endpoint: HTTPEndpoint, socketMode: UInt32,
+                             maxBodyBytes: Int, logger: Logger) async throws -> HTTPServer {
+        let transport = StatelessHTTPServerTransport(
+            validationPipeline: StandardValidationPipeline(validators: [
+                // The socket's file mode and the loopback bind are the access control; Host is not checked.
+                OriginValidator.disabled,
+                AcceptHeaderValidator(mode: .jsonOnly),
+                ContentTypeValidator(),
+                ProtocolVersionValidator(),
+            ]),
+            logger: logger)
+        let server = await CodeSageServer.make(table: table)
+        try await server.start(transport: transport)
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(
+                        HTTPRequestHandler(transport: transport, maxBodyBytes: maxBodyBytes))
+                }
+            }
+        let channel: Channel
+        let bound: HTTPEndpoint
+        do {
+            switch endpoint {
+            case .tcp(let host, let port):
+                channel = try await bootstrap.bind(host: host, port: port).get()
+                bound = .tcp(host: host, port: channel.localAddress?.port ?? port)
+            case .unix(let path):
+                channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                guard chmod(path, mode_t(socketMode)) == 0 else {
+                    throw CodeSageError(.io, "chmod \(path): \(String(cString: strerror(errno)))")
+                }
+                bound = endpoint
+            }
+        } catch {
+            try? await group.shutdownGracefully()
+            throw CodeSageError(.io, "cannot listen on \(endpoint)", cause: error)
+        }
+        logger.info("serving MCP at \(bound)/mcp")
+        return HTTPServer(group: group, channel: channel, server: server, endpoint: bound)
+    }
+
+    /// Waits until the listening channel closes.
+    public func waitUntilClosed() async throws {
+        try await channel.closeFuture.get()
+    }
+
+    /// Stops listening and releases the event loop.
+    public func stop() async {
+        try? await channel.close()
+        await server.stop()
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// Collects one HTTP request, routes it, and writes the response.
+final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let transport: StatelessHTTPServerTransport
+    private let maxBodyBytes: Int
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    private var tooLarge = false
+
+    init(transport: StatelessHTTPServerTransport, maxBodyBytes: Int) {
+        self.transport = transport
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body.clear()
+            tooLarge = false
+        case .body(var chunk):
+            if body.readableBytes + chunk.readableBytes > maxBodyBytes {
+                tooLarge = true
+            } else if !tooLarge {
+                body.writeBuffer(&chunk)
+            }
+        case .end:
+            guard let requestHead = head else { return }
+            head = nil
+            respond(to: requestHead, context: context)
+        }
+    }
+
+    private func respond(to requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
+        let path = requestHead.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? requestHead.uri
+        if tooLarge {
+            write(status: 413, headers: ["Content-Type": "application/json"],
+                  body: Data(#"{"error":"request body over \#(maxBodyBytes) bytes"}"#.utf8), head: requestHead, context: context)
+            return
+        }
+        switch (requestHead.method, path) {
+        case (.GET, "/healthz"):
+            write(status: 200, headers: ["Content-Type": "text/plain"], body: Data("ok\n".utf8), head: requestHead, context: context)
+        case (_, "/mcp"):
+            var headers: [String: String] = [:]
+            for (name, value) in requestHead.headers {
+                headers[name] = headers[name].map { "\($0), \(value)" } ?? value
+            }
+            let request = HTTPRequest(method: requestHead.method.rawValue, headers: headers,
+                                      body: Data(body.readableBytesView), path: path)
+            let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let handlerBox = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.makeFutureWithTask { [transport] in
+                await transport.handleRequest(request)
+            }.whenSuccess { response in
+                handlerBox.value.write(status: response.statusCode, headers: response.headers,
+                                       body: response.bodyData ?? Data(), head: requestHead, context: contextBox.value)
+            }
+        default:
+            write(status: 404, headers: ["Content-Type": "text/plain"], body: Data("not found: \(path)\n".utf8), head: requestHead, context: context)
+        }
+    }
+
+    private func write(status: Int, headers: [String: String], body: Data, head requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
+        var responseHeaders = HTTPHeaders()
+        for (name, value) in headers where name.lowercased() != "content-length" {
+            responseHeaders.add(name: name, value: value)
+        }
+        responseHeaders.replaceOrAdd(name: "Content-Length", value: String(body.count))
+        let keepAlive = requestHead.isKeepAlive
+        if !keepAlive { responseHeaders.replaceOrAdd(name: "Connection", value: "close") }
+        let responseHead = HTTPResponseHead(version: requestHead.version, status: HTTPResponseStatus(statusCode: status), headers: responseHeaders)
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
+            done.whenComplete { _ in contextBox.value.close(promise: nil) }
+        }
+    }
+}

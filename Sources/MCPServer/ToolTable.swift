@@ -1,0 +1,79 @@
+import CodeSageCore
+import MCP
+
+/// What a tool returns: text for the assistant and the same facts as structured JSON.
+public struct ToolOutput: Sendable {
+    /// Human-readable text content.
+    public let text: String
+    /// Machine-readable content (CallToolResult.structuredContent).
+    public let structured: Value?
+
+    /// Creates an output.
+    public init(text: String, structured: Value? = nil) {
+        self.text = text
+        self.structured = structured
+    }
+}
+
+/// One MCP tool: its name, description, JSON input schema and handler.
+public struct ToolDefinition: Sendable {
+    /// The handler: arguments in, output or a CodeSageError out.
+    public typealias Handler = @Sendable ([String: Value]) async throws -> ToolOutput
+
+    public let name: String
+    public let description: String
+    public let inputSchema: Value
+    public let readOnly: Bool
+    public let handler: Handler
+
+    /// Creates a tool.
+    public init(name: String, description: String, inputSchema: Value, readOnly: Bool = true, handler: @escaping Handler) {
+        self.name = name
+        self.description = description
+        self.inputSchema = inputSchema
+        self.readOnly = readOnly
+        self.handler = handler
+    }
+
+    /// The MCP `Tool` for tools/list.
+    var mcpTool: Tool {
+        Tool(name: name, description: description, inputSchema: inputSchema,
+             annotations: .init(readOnlyHint: readOnly, openWorldHint: false))
+    }
+}
+
+/// The one table that generates both `tools/list` and `tools/call` dispatch.
+public struct ToolTable: Sendable {
+    /// The tools, in the order tools/list shows them.
+    public let tools: [ToolDefinition]
+
+    /// Creates a table; tool names must be unique.
+    public init(_ tools: [ToolDefinition]) {
+        precondition(Set(tools.map(\.name)).count == tools.count, "duplicate tool names")
+        self.tools = tools
+    }
+
+    /// The tools/list result.
+    public var listResult: ListTools.Result { ListTools.Result(tools: tools.map(\.mcpTool)) }
+
+    /// Runs a tools/call; every failure becomes an `isError` result, never a crash or a protocol error.
+    public func call(_ parameters: CallTool.Parameters) async -> CallTool.Result {
+        guard let tool = tools.first(where: { $0.name == parameters.name }) else {
+            let known = tools.map(\.name).joined(separator: ", ")
+            return Self.error("unknown tool \"\(parameters.name)\"; known tools: \(known)")
+        }
+        do {
+            let output = try await tool.handler(parameters.arguments ?? [:])
+            return CallTool.Result(content: [.text(text: output.text, annotations: nil, _meta: nil)],
+                                   structuredContent: output.structured, isError: false)
+        } catch let error as CodeSageError {
+            return Self.error("\(tool.name): \(error.description)")
+        } catch {
+            return Self.error("\(tool.name): \(error)")
+        }
+    }
+
+    static func error(_ message: String) -> CallTool.Result {
+        CallTool.Result(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
+    }
+}

@@ -1,0 +1,93 @@
+import CodeSageCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// File reads and crash-safe writes.
+public enum FileSystem {
+    /// Reads a whole file. Throws `.notFound` when it does not exist.
+    public static func readFile(_ path: String) throws(CodeSageError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let code = errno
+            throw CodeSageError(code == ENOENT ? .notFound : .io, "cannot open \(path): \(SystemCall.errnoText(code))")
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = try SystemCall.retrying("read \(path)") {
+                chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            }
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+    }
+
+    /// Reads a whole file as UTF-8 text (invalid sequences become U+FFFD).
+    public static func readText(_ path: String) throws(CodeSageError) -> String {
+        String(decoding: try readFile(path), as: UTF8.self)
+    }
+
+    /// Writes `bytes` to `path` so that a crash leaves either the old file or the new one, never a mix:
+    /// a temporary name in the same folder, fsync, rename over `path`, fsync of the folder.
+    public static func writeDurably(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(CodeSageError) {
+        let temporary = "\(path).tmp.\(getpid())"
+        let fd = try SystemCall.retrying("create \(temporary)") { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+        do {
+            var offset = 0
+            while offset < bytes.count {
+                let written = try SystemCall.retrying("write \(temporary)") {
+                    bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                }
+                offset += written
+            }
+            try SystemCall.retrying("fsync \(temporary)") { fsync(fd) }
+            close(fd)
+            try SystemCall.retrying("rename \(temporary) to \(path)") { rename(temporary, path) }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        try syncFolder(containing: path)
+    }
+
+    /// fsyncs the folder holding `path`, making a rename inside it durable.
+    public static func syncFolder(containing path: String) throws(CodeSageError) {
+        let folder: String
+        if let slash = path.lastIndex(of: "/") {
+            folder = slash == path.startIndex ? "/" : String(path[..<slash])
+        } else {
+            folder = "."
+        }
+        let fd = try SystemCall.retrying("open folder \(folder)") { open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        defer { close(fd) }
+        try SystemCall.retrying("fsync folder \(folder)") { fsync(fd) }
+    }
+
+    /// Whether something exists at `path` (following links).
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    /// The size of the file at `path` in bytes.
+    public static func size(of path: String) throws(CodeSageError) -> UInt64 {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            let code = errno
+            throw CodeSageError(code == ENOENT ? .notFound : .io, "cannot stat \(path): \(SystemCall.errnoText(code))")
+        }
+        return UInt64(info.st_size)
+    }
+
+    /// Creates a fresh private temporary folder (mode 0700) and returns its path.
+    public static func makeTemporaryFolder(prefix: String = "codesage") throws(CodeSageError) -> String {
+        let base = ProcessInfoReader.environmentValue("TMPDIR") ?? "/tmp"
+        var template = Array("\(base)/\(prefix).XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard made != nil else { throw CodeSageError(.io, "mkdtemp in \(base): \(SystemCall.errnoText(errno))") }
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

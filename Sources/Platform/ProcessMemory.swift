@@ -1,0 +1,64 @@
+import CodeSageCore
+
+/// Memory figures of a process as the kernel reports them, in bytes.
+public struct ProcessMemory: Sendable, Equatable {
+    /// Resident set size (VmRSS).
+    public var rss: UInt64 = 0
+    /// Peak resident set size (VmHWM).
+    public var peakRSS: UInt64 = 0
+    /// Virtual size (VmSize).
+    public var virtualSize: UInt64 = 0
+    /// Proportional set size: private pages plus each shared page divided by its mappers.
+    public var pss: UInt64 = 0
+    /// Unique set size: Private_Clean + Private_Dirty.
+    public var uss: UInt64 = 0
+    /// Shared_Clean + Shared_Dirty.
+    public var shared: UInt64 = 0
+    /// Swapped-out anonymous memory.
+    public var swap: UInt64 = 0
+    /// Anonymous and file-backed parts of Pss.
+    public var pssAnon: UInt64 = 0
+    public var pssFile: UInt64 = 0
+
+    /// Reads /proc/<pid>/status and /proc/<pid>/smaps_rollup ("self" for this process).
+    public static func read(pid: String = "self") throws(CodeSageError) -> ProcessMemory {
+        var memory = ProcessMemory()
+        let status = try FileSystem.readText("/proc/\(pid)/status")
+        memory.apply(status: status)
+        let rollup = try FileSystem.readText("/proc/\(pid)/smaps_rollup")
+        memory.apply(smapsRollup: rollup)
+        return memory
+    }
+
+    /// Takes VmRSS, VmHWM, VmSize and VmSwap from /proc/PID/status text.
+    public mutating func apply(status text: String) {
+        let fields = Self.kilobyteFields(text)
+        rss = fields["VmRSS"] ?? rss
+        peakRSS = fields["VmHWM"] ?? peakRSS
+        virtualSize = fields["VmSize"] ?? virtualSize
+        swap = fields["VmSwap"] ?? swap
+    }
+
+    /// Takes Pss, Private_*, Shared_* and Swap from /proc/PID/smaps_rollup text.
+    public mutating func apply(smapsRollup text: String) {
+        let fields = Self.kilobyteFields(text)
+        pss = fields["Pss"] ?? pss
+        pssAnon = fields["Pss_Anon"] ?? pssAnon
+        pssFile = fields["Pss_File"] ?? pssFile
+        uss = (fields["Private_Clean"] ?? 0) + (fields["Private_Dirty"] ?? 0)
+        shared = (fields["Shared_Clean"] ?? 0) + (fields["Shared_Dirty"] ?? 0)
+        if let swapped = fields["Swap"] { swap = swapped }
+    }
+
+    /// Parses `Name:   1234 kB` lines into bytes.
+    static func kilobyteFields(_ text: String) -> [String: UInt64] {
+        var fields: [String: UInt64] = [:]
+        for line in text.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let parts = line[line.index(after: colon)...].split(separator: " ")
+            guard parts.count == 2, parts[1] == "kB", let value = UInt64(parts[0]) else { continue }
+            fields[String(line[..<colon])] = value * 1024
+        }
+        return fields
+    }
+}
