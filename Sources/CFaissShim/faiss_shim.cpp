@@ -21,6 +21,7 @@ extern "C" void omp_set_num_threads(int);
 #include <string>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct fs_index {
@@ -76,6 +77,33 @@ int fsync_parent(const std::string &path) {
     return FS_OK;
 }
 
+/// A memory-mapped read trusts the list sizes in the file; a truncated file would fault on the first search.
+/// Checks that every list lies inside the file, so damage is an error at open time.
+int validate_mapped_lists(const fs_index *index, const char *path) {
+    faiss::IndexIVF *ivf = as_ivf(index);
+    auto *ondisk = ivf == nullptr ? nullptr : dynamic_cast<faiss::OnDiskInvertedLists *>(ivf->invlists);
+    if (ondisk == nullptr) return FS_OK;
+    struct stat info;
+    if (::stat(path, &info) != 0) return fail(FS_ERR_IO, errno_message("stat", path));
+    const size_t file_size = static_cast<size_t>(info.st_size);
+    const size_t entry_bytes = ondisk->code_size + sizeof(faiss::Index::idx_t);
+    size_t entries = 0;
+    for (size_t list = 0; list < ondisk->lists.size(); list++) {
+        const auto &one = ondisk->lists[list];
+        if (one.size > one.capacity || one.capacity > file_size / (entry_bytes ? entry_bytes : 1) ||
+            one.offset > file_size || one.capacity * entry_bytes > file_size - one.offset) {
+            return fail(FS_ERR_CORRUPT, std::string("read ") + path + ": inverted list " + std::to_string(list) +
+                                            " runs past the end of the file (" + std::to_string(file_size) +
+                                            " bytes); the file is truncated or damaged");
+        }
+        entries += one.size;
+    }
+    if (entries != static_cast<size_t>(ivf->ntotal))
+        return fail(FS_ERR_CORRUPT, std::string("read ") + path + ": lists hold " + std::to_string(entries) +
+                                        " vectors but the header says " + std::to_string(ivf->ntotal));
+    return FS_OK;
+}
+
 } // namespace
 
 extern "C" {
@@ -85,7 +113,7 @@ const char *fs_last_error(void) { return last_error.c_str(); }
 int fs_index_factory(int dimension, const char *description, fs_index **out) {
     if (dimension <= 0 || description == nullptr || out == nullptr)
         return fail(FS_ERR_INVALID_ARGUMENT, "index_factory: dimension must be > 0 and description non-null");
-    return guarded("index_factory", [&] {
+    return guarded("index_factory", [&]() -> int {
         faiss::Index *index = faiss::index_factory(dimension, description, faiss::METRIC_INNER_PRODUCT);
         *out = new fs_index{index};
         return FS_OK;
@@ -95,7 +123,7 @@ int fs_index_factory(int dimension, const char *description, fs_index **out) {
 int fs_index_train(fs_index *index, int64_t n, const float *vectors) {
     if (index == nullptr || n < 0 || (n > 0 && vectors == nullptr))
         return fail(FS_ERR_INVALID_ARGUMENT, "train: null index or vectors, or negative count");
-    return guarded("train", [&] {
+    return guarded("train", [&]() -> int {
         index->index->train(n, vectors);
         return FS_OK;
     });
@@ -104,7 +132,7 @@ int fs_index_train(fs_index *index, int64_t n, const float *vectors) {
 int fs_index_add(fs_index *index, int64_t n, const float *vectors) {
     if (index == nullptr || n < 0 || (n > 0 && vectors == nullptr))
         return fail(FS_ERR_INVALID_ARGUMENT, "add: null index or vectors, or negative count");
-    return guarded("add", [&] {
+    return guarded("add", [&]() -> int {
         index->index->add(n, vectors);
         return FS_OK;
     });
@@ -113,7 +141,7 @@ int fs_index_add(fs_index *index, int64_t n, const float *vectors) {
 int fs_index_add_with_ids(fs_index *index, int64_t n, const float *vectors, const int64_t *ids) {
     if (index == nullptr || n < 0 || (n > 0 && (vectors == nullptr || ids == nullptr)))
         return fail(FS_ERR_INVALID_ARGUMENT, "add_with_ids: null index, vectors or ids, or negative count");
-    return guarded("add_with_ids", [&] {
+    return guarded("add_with_ids", [&]() -> int {
         static_assert(sizeof(faiss::Index::idx_t) == sizeof(int64_t), "FAISS ids are 64-bit");
         index->index->add_with_ids(n, vectors, reinterpret_cast<const faiss::Index::idx_t *>(ids));
         return FS_OK;
@@ -124,7 +152,7 @@ int fs_index_search(const fs_index *index, int64_t n, const float *queries, int6
                     float *scores, int64_t *labels) {
     if (index == nullptr || n < 0 || k <= 0 || (n > 0 && (queries == nullptr || scores == nullptr || labels == nullptr)))
         return fail(FS_ERR_INVALID_ARGUMENT, "search: null pointer, negative count or k <= 0");
-    return guarded("search", [&] {
+    return guarded("search", [&]() -> int {
         index->index->search(n, queries, k, scores, reinterpret_cast<faiss::Index::idx_t *>(labels));
         return FS_OK;
     });
@@ -158,7 +186,7 @@ int fs_index_set_nprobe(fs_index *index, int64_t nprobe) {
 
 int fs_index_write(const fs_index *index, const char *path) {
     if (index == nullptr || path == nullptr) return fail(FS_ERR_INVALID_ARGUMENT, "write: null index or path");
-    return guarded("write", [&] {
+    return guarded("write", [&]() -> int {
         const std::string target(path);
         const std::string temporary = target + ".tmp." + std::to_string(::getpid());
         FILE *file = std::fopen(temporary.c_str(), "wbe");
@@ -194,10 +222,16 @@ int fs_index_read(const char *path, int flags, fs_index **out) {
     if (flags != FS_READ_IN_MEMORY && flags != FS_READ_MMAP)
         return fail(FS_ERR_INVALID_ARGUMENT, "read: unknown flags");
     if (::access(path, R_OK) != 0) return fail(FS_ERR_IO, errno_message("read", path));
-    return guarded("read", [&] {
+    return guarded("read", [&]() -> int {
         int io_flags = flags == FS_READ_MMAP ? (faiss::IO_FLAG_MMAP | faiss::IO_FLAG_READ_ONLY) : 0;
         faiss::Index *index = faiss::read_index(path, io_flags);
-        *out = new fs_index{index};
+        auto *wrapped = new fs_index{index};
+        int status = validate_mapped_lists(wrapped, path);
+        if (status != FS_OK) {
+            fs_index_free(wrapped);
+            return status;
+        }
+        *out = wrapped;
         return FS_OK;
     });
 }

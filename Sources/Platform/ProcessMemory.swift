@@ -55,7 +55,7 @@ public struct ProcessMemory: Sendable, Equatable {
         var fields: [String: UInt64] = [:]
         for line in text.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let parts = line[line.index(after: colon)...].split(separator: " ")
+            let parts = line[line.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard parts.count == 2, parts[1] == "kB", let value = UInt64(parts[0]) else { continue }
             fields[String(line[..<colon])] = value * 1024
         }

@@ -142,6 +142,7 @@ public final class FaissIndex: @unchecked Sendable {
         case FS_ERR_INVALID_ARGUMENT.rawValue: code = .invalidArgument
         case FS_ERR_IO.rawValue: code = .io
         case FS_ERR_UNSUPPORTED.rawValue: code = .unavailable
+        case FS_ERR_CORRUPT.rawValue: code = .corruptData
         default: code = corruptOnFailure ? .corruptData : .native
         }
         throw CodeSageError(code, "FAISS \(operation) failed: \(detail)")

@@ -23,6 +23,8 @@ typedef enum fs_status {
     FS_ERR_IO = 3,
     FS_ERR_UNSUPPORTED = 4,
     FS_ERR_UNKNOWN = 5,
+    /// A file's contents do not hold together (for example lists that run past its end).
+    FS_ERR_CORRUPT = 6,
 } fs_status;
 
 /// Flags for fs_index_read.
