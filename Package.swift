@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "codesage", targets: ["codesage"]),
+        .executable(name: "codesage-bench", targets: ["codesage-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -64,6 +65,15 @@ let package = Package(
             dependencies: ["CodeSageCore", "CZstd", "CLZ4"]
         ),
 
+        // Small-m matrix products on weights in place (single queries): AVX2+FMA chosen at run time.
+        .target(name: "CKernels"),
+
+        // all-MiniLM-L6-v2 in Swift: tokenizer, safetensors, encoder, int8 weights, model cache.
+        .target(
+            name: "Embedding",
+            dependencies: ["CBLAS", "CKernels"]
+        ),
+
         // The store and the rest of the indexing pipeline.
         .target(
             name: "Indexing",
@@ -88,12 +98,19 @@ let package = Package(
         .executableTarget(
             name: "codesage",
             dependencies: [
-                "CodeSageCore", "Platform", "MCPServer",
+                "CodeSageCore", "Platform", "MCPServer", "Embedding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
+        // Speed benchmarks (scripts/bench-*); release builds only.
+        .executableTarget(
+            name: "codesage-bench",
+            dependencies: ["Embedding", "CBLAS", "CodeSageCore", "Platform"]
+        ),
+
+        .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "CodeSageCore"]),
         .testTarget(name: "CodeSageCoreTests", dependencies: ["CodeSageCore"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "CodeSageCore"]),
         .testTarget(name: "NativeLibraryTests", dependencies: ["CBLAS", "Caching", "Indexing", "VectorIndex", "Platform"]),

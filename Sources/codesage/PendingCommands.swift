@@ -71,23 +71,3 @@ struct WorkerCommand: AsyncParsableCommand {
         }
     }
 }
-
-/// `codesage embed`: embeddings of a JSON array of strings.
-struct EmbedCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "embed", abstract: "Embed a JSON array of strings from stdin; writes ids and embeddings as JSON.")
-
-    @OptionGroup var global: GlobalOptions
-    @Flag(name: .long, help: "Use int8 weights.") var quantized = false
-    @Option(name: .long, help: "Model folder (overrides CODESAGE_MODEL_PATH).") var model: String?
-
-    func run() async throws {
-        try await CLI.run {
-            var flags: [String: String] = [:]
-            if let model { flags[SettingCatalog.Name.modelPath] = model }
-            if quantized { flags[SettingCatalog.Name.modelQuantization] = "true" }
-            _ = try global.loadConfiguration(flags: flags)
-            throw CLI.notBuiltYet("the embedding engine (`codesage embed`)")
-        }
-    }
-}

@@ -89,7 +89,7 @@ enum RawHTTP {
             guard result == 0 else { throw CodeSageError(.io, "connect port \(port!): errno \(errno)") }
         }
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let bytes = Array(request.utf8)
         var sent = 0

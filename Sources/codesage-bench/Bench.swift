@@ -1,0 +1,90 @@
+import CBLAS
+import CodeSageCore
+import Embedding
+import Foundation
+
+/// `embed-tool bench`: throughput, latency, GFLOP/s and peak RSS, fp32 and int8.
+enum Bench {
+    static func run(chunksPath: String, modelURL: URL, args: [String]) throws {
+        let texts = try JSONTextList.texts(from: try Data(contentsOf: URL(fileURLWithPath: chunksPath)))
+        let threads = option("--threads", in: args).flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount
+        let blas = option("--blas-threads", in: args).flatMap(Int.init) ?? 1
+        let modes = option("--modes", in: args)?.split(separator: ",").map(String.init) ?? ["fp32", "int8"]
+        let limit = option("--limit", in: args).flatMap(Int.init) ?? texts.count
+        let chunks = Array(texts.prefix(limit))
+        let options = EncoderOptions(threads: threads, blasThreads: blas)
+
+        openblas_set_num_threads(Int32(threads))
+        let peak = sgemmPeak()
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(loadAverage())")
+        print(String(format: "cblas_sgemm 1024^3 peak (%d threads): %.1f GFLOP/s", threads, peak))
+        print("chunks: \(chunks.count), workers: \(threads), OpenBLAS threads per worker: \(blas)")
+
+        for mode in modes {
+            let t0 = Date()
+            let encoder = mode == "int8" ? try Encoder(quantizedModelDirectory: modelURL, options: options)
+                                         : try Encoder(modelDirectory: modelURL, options: options)
+            let loadTime = Date().timeIntervalSince(t0)
+            let tokenized = chunks.map(encoder.tokenize)
+            let tokens = tokenized.reduce(0) { $0 + $1.ids.count }
+            let flops = tokenized.reduce(0.0) { $0 + forwardFLOPs(encoder.config, len: $1.ids.count) }
+            _ = encoder.embed(Array(chunks.prefix(4)))  // warm-up
+            let t1 = Date()
+            let results = encoder.embed(chunks)
+            let dt = Date().timeIntervalSince(t1)
+            precondition(results.count == chunks.count)
+            let gflops = flops / dt / 1e9
+
+            // Single-query latency: ~10-token queries, one at a time.
+            let queries = (0..<200).map { "how to parse json config file number \($0) quickly" }
+            var lat: [Double] = []
+            for q in queries {
+                let s = DispatchTime.now().uptimeNanoseconds
+                _ = encoder.embed([q])
+                lat.append(Double(DispatchTime.now().uptimeNanoseconds - s) / 1e6)
+            }
+            lat.sort()
+            let qTokens = encoder.tokenize(queries[0]).ids.count
+            print("""
+            [\(mode)] load \(String(format: "%.2f", loadTime)) s; \(chunks.count) chunks, \(tokens) tokens in \(String(format: "%.2f", dt)) s
+            [\(mode)]   \(String(format: "%.2f", Double(chunks.count) / dt)) chunks/s, \(String(format: "%.0f", Double(tokens) / dt)) tokens/s, \(String(format: "%.1f", gflops)) GFLOP/s = \(String(format: "%.0f", 100 * gflops / peak)) % of sgemm peak
+            [\(mode)]   single query (\(qTokens) tokens): median \(String(format: "%.2f", lat[lat.count / 2])) ms, p90 \(String(format: "%.2f", lat[lat.count * 9 / 10])) ms
+            [\(mode)]   weights mapped \(encoder.bytesMapped / 1_048_576) MiB, resident \(encoder.bytesResident() / 1_048_576) MiB; peak RSS (VmHWM) \(vmHWM())
+            """)
+        }
+        print("load after: \(loadAverage())")
+    }
+
+    /// Multiply-adds ×2 of one sequence through the model (linear layers + attention).
+    static func forwardFLOPs(_ c: ModelConfig, len: Int) -> Double {
+        let t = Double(len), h = Double(c.hiddenSize), i = Double(c.intermediateSize)
+        let linear = 2 * t * h * (3 * h + h + 2 * i)
+        let attention = 2 * 2 * t * t * h
+        return Double(c.numHiddenLayers) * (linear + attention)
+    }
+
+    /// Measured cblas_sgemm 1024³ GFLOP/s (best of 5).
+    static func sgemmPeak() -> Double {
+        let n = 1024
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        var best = 0.0
+        for _ in 0..<5 {
+            let s = DispatchTime.now().uptimeNanoseconds
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - s) / 1e9
+            best = max(best, 2 * Double(n * n * n) / dt / 1e9)
+        }
+        return best
+    }
+
+    static func vmHWM() -> String {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM") } ?? "VmHWM: ?"
+        return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "?"
+    }
+
+    static func loadAverage() -> String {
+        ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
+    }
+}

@@ -1,0 +1,25 @@
+import CodeSageCore
+import Foundation
+import Platform
+
+/// `codesage-bench embed --chunks FILE.json [--model PATH] [--threads N] [--blas-threads N] [--modes fp32,int8] [--limit N]`
+/// Results go to stdout; run through scripts/bench-embed.
+func option(_ name: String, in args: [String]) -> String? {
+    guard let index = args.firstIndex(of: name), index + 1 < args.count else { return nil }
+    return args[index + 1]
+}
+
+let args = Array(CommandLine.arguments.dropFirst())
+do {
+    guard args.first == "embed", let chunks = option("--chunks", in: args) else {
+        StandardStreams.writeError("usage: codesage-bench embed --chunks FILE.json [--model PATH] [--threads N] [--blas-threads N] [--modes fp32,int8] [--limit N]")
+        exit(64)
+    }
+    let configuration = try Configuration(environment: ProcessInfoReader.environment(), home: ProcessInfoReader.homeDirectory(),
+                                          onlineCPUs: ProcessInfoReader.onlineCPUCount())
+    let model = option("--model", in: args) ?? configuration.modelPath
+    try Bench.run(chunksPath: chunks, modelURL: URL(fileURLWithPath: model), args: args)
+} catch {
+    StandardStreams.writeError("codesage-bench: \(error)")
+    exit(1)
+}

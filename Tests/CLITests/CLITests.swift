@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+
+/// Runs the built `codesage` binary as a process: what a user or CI sees.
+enum CodeSageBinary {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let path = root.appendingPathComponent(".build/debug/codesage").path
+
+    struct Outcome {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// Runs with `arguments`, `environment` added to a minimal one, and `input` on stdin.
+    static func run(_ arguments: [String], environment: [String: String] = [:], input: Data = Data()) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var env = ["HOME": NSHomeDirectory(), "PATH": "/usr/bin:/bin"]
+        if let model = ProcessInfo.processInfo.environment["CODESAGE_MODEL_PATH"] { env["CODESAGE_MODEL_PATH"] = model }
+        env.merge(environment) { $1 }
+        process.environment = env
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        // Drain both pipes on their own threads so a large output cannot block the child.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var out = Data(), err = Data()
+        DispatchQueue.global().async(group: group) { out = stdout.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue.global().async(group: group) { err = stderr.fileHandleForReading.readDataToEndOfFile() }
+        stdin.fileHandleForWriting.write(input)
+        try stdin.fileHandleForWriting.close()
+        group.wait()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                       stderr: String(decoding: err, as: UTF8.self))
+    }
+}
+
+@Suite("codesage command line", .serialized)
+struct CLITests {
+    @Test("config --json lists every setting with value and source; profiles and flags are sources")
+    func configJSON() throws {
+        let outcome = try CodeSageBinary.run(["config", "--json", "--env-file", "config/memory-constrained.env", "--log-level", "error"],
+                                             environment: ["CODESAGE_MEMORY_LIMIT": "300MB"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
+        let rows = try #require(object?["settings"] as? [[String: String]])
+        let byName = Dictionary(uniqueKeysWithValues: rows.map { ($0["name"]!, $0) })
+        #expect(rows.count >= 30)
+        #expect(byName["CODESAGE_MEMORY_LIMIT"]?["value"] == "300MB")
+        #expect(byName["CODESAGE_MEMORY_LIMIT"]?["source"] == "environment")
+        #expect(byName["CODESAGE_LOG_LEVEL"]?["source"] == "flag")
+        #expect(byName["CODESAGE_ENABLE_MODEL_QUANTIZATION"]?["source"] == "file:config/memory-constrained.env")
+        #expect(byName["CODESAGE_SEARCH_CACHE_SIMILARITY"]?["source"] == "default")
+    }
+
+    @Test("an invalid value stops every command with one line and exit code 78",
+          arguments: [["config"], ["config", "--json"], ["index", "."], ["serve"], ["embed"], ["supervise", "--socket-dir", "/tmp/x"]])
+    func invalidValue(arguments: [String]) throws {
+        for (name, value) in [("CODESAGE_MEMORY_LIMIT", "lots"), ("CODESAGE_PARALLEL_WORKERS", "0"), ("CODESAGE_NUMA_NODE", "-3")] {
+            let outcome = try CodeSageBinary.run(arguments, environment: [name: value])
+            #expect(outcome.status == 78, "\(arguments) with \(name)=\(value): \(outcome.status)")
+            let lines = outcome.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(outcome.stderr)")
+            #expect(lines.first?.contains(name) == true && lines.first?.contains("\"\(value)\"") == true)
+            #expect(outcome.stdout.isEmpty)
+        }
+    }
+
+    @Test("a missing or malformed profile is a clear error")
+    func badProfile() throws {
+        let missing = try CodeSageBinary.run(["config", "--env-file", "/nonexistent/p.env"])
+        #expect(missing.status == 66)
+        #expect(missing.stderr.contains("/nonexistent/p.env"))
+    }
+
+    @Test("capabilities not in this build say so with exit code 69")
+    func notYet() throws {
+        let outcome = try CodeSageBinary.run(["index", "."])
+        #expect(outcome.status == 69)
+        #expect(outcome.stderr.contains("not part of this build yet"))
+    }
+
+    @Test("embed answers every awkward input in order: empty, spaces, emoji, lone surrogates, 1 MB")
+    func embedEdgeCases() throws {
+        let huge = String(repeating: "word ", count: 200_000)
+        let input = #"["", "   \t\n", "👍🏽 ok", "\ud800 lone \udc00", "parse command line arguments", "# "# + "\"" + huge + "\"]"
+        let outcome = try CodeSageBinary.run(["embed"], input: Data(input.replacingOccurrences(of: "# ", with: "").utf8))
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let results = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]])
+        #expect(results.count == 6)
+        let ids = results.map { ($0["input_ids"] as? [Int]) ?? [] }
+        #expect(ids[0] == [101, 102])
+        #expect(ids[1] == [101, 102])
+        #expect(ids[4] == [101, 11968, 3366, 3094, 2240, 9918, 102], "the golden ids of this query")
+        #expect(ids[5].count == 256)
+        #expect(results[5]["truncated"] as? Bool == true)
+        for result in results {
+            let embedding = (result["embedding"] as? [Double]) ?? []
+            #expect(embedding.count == 384)
+            let norm = embedding.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            #expect(abs(norm - 1) < 1e-3)
+        }
+    }
+
+    @Test("embed rejects input that is not a JSON array of strings")
+    func embedBadInput() throws {
+        for bad in ["{", "{\"a\": 1}", "[1, 2]"] {
+            let outcome = try CodeSageBinary.run(["embed"], input: Data(bad.utf8))
+            #expect(outcome.status == 64, "\(bad): \(outcome.status) \(outcome.stderr)")
+            #expect(outcome.stdout.isEmpty)
+        }
+    }
+
+    @Test("serve over stdio: stdout carries only JSON-RPC")
+    func serveStdio() throws {
+        let requests = [
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#,
+            #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            #"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}"#,
+            #"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_configuration","arguments":{"name":"CODESAGE_LOG_LEVEL"}}}"#,
+        ]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CodeSageBinary.path)
+        process.arguments = ["serve"]
+        process.environment = ["HOME": NSHomeDirectory(), "PATH": "/usr/bin:/bin"]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        stdin.fileHandleForWriting.write(Data((requests.joined(separator: "\n") + "\n").utf8))
+        // Keep stdin open until all three answers arrive (closing it early may drop replies in flight).
+        var lines: [String] = []
+        var buffer = Data()
+        let reader = stdout.fileHandleForReading
+        let deadline = Date().addingTimeInterval(60)
+        while lines.count < 3, Date() < deadline {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            while let newline = buffer.firstIndex(of: 0x0A) {
+                lines.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
+                buffer = Data(buffer[buffer.index(after: newline)...])
+            }
+        }
+        try stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(lines.count == 3)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["jsonrpc"] as? String == "2.0", "not JSON-RPC: \(line)")
+        }
+        #expect(lines.contains { $0.contains("get_configuration") && $0.contains("inputSchema") })
+        #expect(lines.contains { $0.contains("CODESAGE_LOG_LEVEL=info (default)") })
+    }
+}
