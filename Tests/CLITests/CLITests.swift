@@ -17,6 +17,7 @@ enum CodeSageBinary {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        process.currentDirectoryURL = root
         var env = ["HOME": NSHomeDirectory(), "PATH": "/usr/bin:/bin"]
         if let model = ProcessInfo.processInfo.environment["CODESAGE_MODEL_PATH"] { env["CODESAGE_MODEL_PATH"] = model }
         env.merge(environment) { $1 }
@@ -88,8 +89,10 @@ struct CLITests {
     @Test("embed answers every awkward input in order: empty, spaces, emoji, lone surrogates, 1 MB")
     func embedEdgeCases() throws {
         let huge = String(repeating: "word ", count: 200_000)
-        let input = #"["", "   \t\n", "👍🏽 ok", "\ud800 lone \udc00", "parse command line arguments", "# "# + "\"" + huge + "\"]"
-        let outcome = try CodeSageBinary.run(["embed"], input: Data(input.replacingOccurrences(of: "# ", with: "").utf8))
+        // Raw JSON text: the lone surrogates must reach the parser as \u escapes.
+        let items = [#""""#, #""   \t\n""#, #""👍🏽 ok""#, #""\ud800 lone \udc00""#, #""parse command line arguments""#, "\"" + huge + "\""]
+        let input = "[" + items.joined(separator: ",") + "]"
+        let outcome = try CodeSageBinary.run(["embed"], input: Data(input.utf8))
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let results = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]])
         #expect(results.count == 6)
