@@ -4,7 +4,7 @@ import CodeSageCore
 /// `codesage index PATH`: builds or updates the index of a repository.
 struct IndexCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "index", abstract: "Index a repository (discovery, chunking, embeddings, FAISS + FTS5).")
+        commandName: "index", abstract: "Index a repository (discovery, chunking, embeddings, FAISS + FTS5). Not in this build yet.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The repository root.") var path: String = "."
@@ -21,7 +21,7 @@ struct IndexCommand: AsyncParsableCommand {
 /// `codesage search QUERY`: searches an indexed repository.
 struct SearchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "search", abstract: "Search an indexed repository (semantic, keyword, regex or hybrid).")
+        commandName: "search", abstract: "Search an indexed repository (semantic, keyword, regex or hybrid). Not in this build yet.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "What to look for.") var query: String
@@ -39,7 +39,7 @@ struct SearchCommand: AsyncParsableCommand {
 /// `codesage supervise`: the supervisor of NUMA-pinned worker processes.
 struct SuperviseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "supervise", abstract: "Run a supervisor and CODESAGE_PARALLEL_WORKERS workers on Unix sockets.")
+        commandName: "supervise", abstract: "Run a supervisor and CODESAGE_PARALLEL_WORKERS workers on Unix sockets. Not in this build yet.")
 
     @OptionGroup var global: GlobalOptions
     @Option(name: .long, help: "The repository root.") var path: String = "."
