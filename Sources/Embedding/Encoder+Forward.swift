@@ -159,6 +159,8 @@ extension Encoder {
                     Kernels.smallMatmulTransBInt8(m: m, n: n1 - n0, k: k, x: xp, q: qp.pointer + n0 * k,
                                                   scales: sp.pointer + n0, y: yp + n0, ldy: n)
                 }
+            } else if options.int8IntegerBatches {
+                Kernels.int8WeightsMatmul(m: m, n: n, k: k, x: x, ldx: k, q: q, scales: scales, y: y, ldy: n)
             } else {
                 let w = ws.dequantized!
                 Int8Kernels.dequantize(q, scales: scales, rows: n, cols: k, into: w)

@@ -26,15 +26,20 @@ public struct EncoderOptions: Sendable, Equatable {
     /// int8 mode: batches with at most this many tokens use the small-m kernel that widens the
     /// int8 weights in registers; larger ones dequantise each weight matrix once and use `sgemm`.
     public var int8DirectMaxTokens: Int
+    /// int8 mode, larger batches: integer products (int16 activations × int8 weights, `vpmaddwd`) when true;
+    /// dequantise each weight matrix to fp32 and use `sgemm` when false.
+    public var int8IntegerBatches: Bool
 
     /// Creates options; see the properties for the defaults.
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, blasThreads: Int? = 1,
-                maxBatchSequences: Int = 32, maxBatchTokens: Int = 4096, int8DirectMaxTokens: Int = 64) {
+                maxBatchSequences: Int = 32, maxBatchTokens: Int = 4096, int8DirectMaxTokens: Int = 64,
+                int8IntegerBatches: Bool = true) {
         self.threads = max(1, threads)
         self.blasThreads = blasThreads
         self.maxBatchSequences = max(1, maxBatchSequences)
         self.maxBatchTokens = max(1, maxBatchTokens)
         self.int8DirectMaxTokens = int8DirectMaxTokens
+        self.int8IntegerBatches = int8IntegerBatches
     }
 }
 

@@ -39,6 +39,15 @@ enum Kernels {
         cs_small_matmul_i8(Int32(m), Int32(n), Int32(k), x, q, scales, y, Int32(ldy))
     }
 
+    /// y: [m, n] = x: [m, k] (row stride ldx) · (q: [n, k] int8 · scales: [n])ᵀ with integer arithmetic:
+    /// each x row is quantised to int16 with its own scale, sums are exact in int32 (AVX2 `vpmaddwd`);
+    /// `reference` runs the plain loop over the same quantised rows.
+    static func int8WeightsMatmul(m: Int, n: Int, k: Int, x: UnsafePointer<Float>, ldx: Int, q: UnsafePointer<Int8>,
+                                  scales: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int, reference: Bool = false) {
+        let status = cs_gemm_i8_weights(Int32(m), Int32(n), Int32(k), x, Int32(ldx), q, scales, y, Int32(ldy), reference ? 1 : 0)
+        precondition(status == 0, "out of memory for a \(m)×\(k) int16 activation buffer")
+    }
+
     /// y: [m, n] = x: [m, k] · w: [k, n] (no transposes).
     static func matmul(m: Int, n: Int, k: Int,
                        x: UnsafePointer<Float>, ldx: Int,

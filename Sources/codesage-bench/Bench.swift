@@ -12,13 +12,14 @@ enum Bench {
         let modes = option("--modes", in: args)?.split(separator: ",").map(String.init) ?? ["fp32", "int8"]
         let limit = option("--limit", in: args).flatMap(Int.init) ?? texts.count
         let chunks = Array(texts.prefix(limit))
-        let options = EncoderOptions(threads: threads, blasThreads: blas)
+        let integerBatches = (option("--int8-batches", in: args) ?? "integer") != "sgemm"
+        let options = EncoderOptions(threads: threads, blasThreads: blas, int8IntegerBatches: integerBatches)
 
         openblas_set_num_threads(Int32(threads))
         let peak = sgemmPeak()
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(loadAverage())")
         print(String(format: "cblas_sgemm 1024^3 peak (%d threads): %.1f GFLOP/s", threads, peak))
-        print("chunks: \(chunks.count), workers: \(threads), OpenBLAS threads per worker: \(blas)")
+        print("chunks: \(chunks.count), workers: \(threads), OpenBLAS threads per worker: \(blas), int8 batches: \(integerBatches ? "integer (vpmaddwd)" : "dequantised + sgemm")")
 
         for mode in modes {
             let t0 = Date()

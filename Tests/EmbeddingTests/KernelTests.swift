@@ -61,6 +61,26 @@ struct KernelTests {
         #expect(Int8Kernels.dot(qa, qw, k) == exact)
     }
 
+    @Test("int8-weight batch GEMM: vpmaddwd kernel equals its plain loop; ≈ the fp32 product of the dequantised weights",
+          arguments: shapes + [(70, 1536, 384), (9, 384, 1536)])
+    func int8WeightsBatchMatmul(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        let x = randomFloats(m * k, seed: 6, scale: 3), w = randomFloats(n * k, seed: 7)
+        var qw = [Int8](repeating: 0, count: n * k), sw = [Float](repeating: 0, count: n)
+        w.withUnsafeBufferPointer { QuantizedWeights.quantizeRows($0.baseAddress!, rows: n, cols: k, into: &qw, scales: &sw) }
+        var deq = [Float](repeating: 0, count: n * k)
+        Int8Kernels.dequantize(qw, scales: sw, rows: n, cols: k, into: &deq)
+        let expected = ReferenceKernels.linear(x, deq, nil, m: m, n: n, k: k)
+        var fast = [Float](repeating: 0, count: m * n), plain = [Float](repeating: 0, count: m * n)
+        Kernels.int8WeightsMatmul(m: m, n: n, k: k, x: x, ldx: k, q: qw, scales: sw, y: &fast, ldy: n)
+        Kernels.int8WeightsMatmul(m: m, n: n, k: k, x: x, ldx: k, q: qw, scales: sw, y: &plain, ldy: n, reference: true)
+        #expect(fast == plain, "same integer sums, same float scaling")
+        // Activations keep at least 11 bits (xmax ≥ 2^31 / (k · 127)): each product's relative error ≤ 1/(2·xmax).
+        let xmax = Float(min(16383, Int(Int32.max) / (k * 127)))
+        let bound = Float(k) * 3 * (w.map(abs).max() ?? 1) / (2 * xmax) + 1e-4
+        #expect(TestSupport.maxAbsDiff(fast, expected) <= bound, "max diff \(TestSupport.maxAbsDiff(fast, expected)) over bound \(bound)")
+    }
+
     @Test("layerNorm and bias+residual+layerNorm", arguments: [(1, 1), (3, 7), (17, 33), (4, 384)])
     func layerNorm(shape: (Int, Int)) {
         let (m, n) = shape
