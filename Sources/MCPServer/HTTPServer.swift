@@ -56,6 +56,10 @@ public final class HTTPServer: Sendable {
                 channel = try await bootstrap.bind(host: host, port: port).get()
                 bound = .tcp(host: host, port: channel.localAddress?.port ?? port)
             case .unix(let path):
+                // Create the socket file private from the start (umask is process-wide; 077 only narrows
+                // what else is created meanwhile), then set the configured mode.
+                let previousMask = umask(0o077)
+                defer { umask(previousMask) }
                 channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
                 guard chmod(path, mode_t(socketMode)) == 0 else {
                     throw CodeSageError(.io, "chmod \(path): \(String(cString: strerror(errno)))")

@@ -35,6 +35,7 @@ public enum FileSystem {
         let temporary = "\(path).tmp.\(getpid())"
         let fd = try SystemCall.retrying("create \(temporary)") { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
         do {
+            defer { close(fd) }
             var offset = 0
             while offset < bytes.count {
                 let written = try SystemCall.retrying("write \(temporary)") {
@@ -43,10 +44,13 @@ public enum FileSystem {
                 offset += written
             }
             try SystemCall.retrying("fsync \(temporary)") { fsync(fd) }
-            close(fd)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        do {
             try SystemCall.retrying("rename \(temporary) to \(path)") { rename(temporary, path) }
         } catch {
-            close(fd)
             unlink(temporary)
             throw error
         }
