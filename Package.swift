@@ -71,7 +71,7 @@ let package = Package(
         // all-MiniLM-L6-v2 in Swift: tokenizer, safetensors, encoder, int8 weights, model cache.
         .target(
             name: "Embedding",
-            dependencies: ["CBLAS", "CKernels"]
+            dependencies: ["CodeSageCore", "CBLAS", "CKernels"]
         ),
 
         // The store and the rest of the indexing pipeline.

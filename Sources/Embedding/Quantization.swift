@@ -1,3 +1,4 @@
+import CodeSageCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -62,7 +63,7 @@ public final class QuantizedWeights: Sendable {
     /// Maps and validates the file at `url`.
     public init(url: URL) throws {
         let file = try MappedFile(path: url.path)
-        func fail(_ m: String) -> EmbeddingError { .corruptQuantizedFile("\(url.lastPathComponent): \(m)") }
+        func fail(_ m: String) -> CodeSageError { EmbeddingError.corruptQuantizedFile("\(url.lastPathComponent): \(m)") }
         var cursor = 0
         func read<T: FixedWidthInteger>(_: T.Type) throws -> T {
             guard cursor + MemoryLayout<T>.size <= file.size else { throw fail("truncated header") }

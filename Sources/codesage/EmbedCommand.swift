@@ -65,7 +65,7 @@ struct TokenizeCommand: AsyncParsableCommand {
     }
 }
 
-/// Loads the encoder the configuration asks for, turning Embedding's errors into CodeSageErrors.
+/// Loads the encoder the configuration asks for.
 enum EncoderLoader {
     static func load(_ configuration: Configuration) throws(CodeSageError) -> Encoder {
         let folder = URL(fileURLWithPath: configuration.modelPath)
@@ -78,16 +78,10 @@ enum EncoderLoader {
         }
     }
 
-    /// Runs `body`, mapping EmbeddingError to the matching CodeSageError code.
+    /// Runs `body`; Embedding already throws CodeSageErrors, anything else is a bug.
     static func wrap<T>(_ body: () throws -> T) throws(CodeSageError) -> T {
         do {
             return try body()
-        } catch let error as EmbeddingError {
-            switch error {
-            case .io: throw CodeSageError(.io, error.description)
-            case .invalidConfig, .tensorMismatch: throw CodeSageError(.invalidConfiguration, "model: \(error.description)")
-            case .corruptSafetensors, .corruptQuantizedFile: throw CodeSageError(.corruptData, error.description)
-            }
         } catch let error as CodeSageError {
             throw error
         } catch {

@@ -1,3 +1,4 @@
+import CodeSageCore
 import Foundation
 import Testing
 @testable import Embedding
@@ -59,7 +60,7 @@ struct EncoderTests {
         var bad = data
         bad[0] = 0x58
         try bad.write(to: url)
-        #expect(throws: EmbeddingError.self) { try QuantizedWeights(url: url) }
+        #expect(throws: CodeSageError.self) { try QuantizedWeights(url: url) }
         // loadOrCreate rewrites a bad file.
         _ = try QuantizedWeights.loadOrCreate(modelDirectory: TestSupport.modelDirectory, config: config, url: url)
         #expect(try QuantizedWeights(url: url).fingerprint == q.fingerprint)

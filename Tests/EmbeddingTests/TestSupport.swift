@@ -1,5 +1,6 @@
 import CodeSageCore
 import Foundation
+import Testing
 @testable import Embedding
 
 /// Paths and shared fixtures of the tests.
@@ -59,5 +60,17 @@ enum TestSupport {
 
     static func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
         zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+    }
+}
+
+/// Expects `body` to throw a CodeSageError whose message is exactly `message` (shows the message on mismatch).
+func expect(throwsMessage message: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+    do {
+        try body()
+        Issue.record("expected an error \"\(message)\", nothing was thrown", sourceLocation: sourceLocation)
+    } catch let error as CodeSageError {
+        #expect(error.message == message, sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected a CodeSageError, got \(error)", sourceLocation: sourceLocation)
     }
 }
