@@ -23,7 +23,9 @@ final class Workspace {
     let splitThreads: Int
     private var allocations: [UnsafeMutableRawPointer] = []
 
-    init(config: ModelConfig, batches: [[Int]], seqs: [[Int32]], quantized: Bool, splitThreads: Int = 1) {
+    /// - Parameter dequantizes: int8 batches go through a dequantised fp32 copy of each weight matrix
+    ///   (`EncoderOptions.int8IntegerBatches == false`), so the scratch for it is needed.
+    init(config: ModelConfig, batches: [[Int]], seqs: [[Int32]], quantized: Bool, dequantizes: Bool, splitThreads: Int = 1) {
         self.splitThreads = splitThreads
         let tokens = max(1, batches.map { $0.reduce(0) { $0 + seqs[$1].count } }.max() ?? 1)
         let maxLen = max(1, seqs.map(\.count).max() ?? 1)
@@ -37,7 +39,7 @@ final class Workspace {
         x = floats(tokens * h); qkv = floats(tokens * 3 * h); ctx = floats(tokens * h)
         tmp = floats(tokens * h); ffn = floats(tokens * inter); scores = floats(maxLen * maxLen)
         if quantized {
-            dequantized = floats(max(inter, 3 * h) * h)
+            dequantized = dequantizes ? floats(max(inter, 3 * h) * h) : nil
             let q = UnsafeMutablePointer<Int8>.allocate(capacity: tokens * max(inter, h))
             allocations.append(UnsafeMutableRawPointer(q))
             quantizedActivations = q

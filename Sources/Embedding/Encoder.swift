@@ -186,12 +186,13 @@ public final class Encoder: @unchecked Sendable {
         let workers = min(options.threads, batches.count)
         if workers <= 1 {
             let ws = Workspace(config: config, batches: batches, seqs: seqs, quantized: isQuantized,
-                               splitThreads: batches.count == 1 ? options.threads : 1)
+                               dequantizes: !options.int8IntegerBatches, splitThreads: batches.count == 1 ? options.threads : 1)
             for b in batches { run(batch: b, seqs: seqs, ws: ws, into: vectors) }
         } else {
             let next = BatchCounter()
             DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                let ws = Workspace(config: config, batches: batches, seqs: seqs, quantized: isQuantized)
+                let ws = Workspace(config: config, batches: batches, seqs: seqs, quantized: isQuantized,
+                                   dequantizes: !options.int8IntegerBatches)
                 while let i = next.take(limit: batches.count) {
                     run(batch: batches[i], seqs: seqs, ws: ws, into: slots.buffer)
                 }

@@ -2,6 +2,7 @@ import CBLAS
 import CodeSageCore
 import Embedding
 import Foundation
+import Platform
 
 /// `embed-tool bench`: throughput, latency, GFLOP/s and peak RSS, fp32 and int8.
 enum Bench {
@@ -93,10 +94,10 @@ enum Bench {
         return best
     }
 
+    /// Peak RSS from the kernel (VmHWM), via Platform's /proc reader.
     static func vmHWM() -> String {
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM") } ?? "VmHWM: ?"
-        return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "?"
+        guard let memory = try? ProcessMemory.read() else { return "?" }
+        return "\(memory.peakRSS / 1024) kB"
     }
 
     static func loadAverage() -> String {

@@ -28,8 +28,8 @@ struct EmbedCommand: AsyncParsableCommand {
             var out = "["
             out.reserveCapacity(results.count * 4_200)
             for (index, result) in results.enumerated() {
-                out += (index == 0 ? "" : ",\n") + "{\"input_ids\":[" + result.ids.map(String.init).joined(separator: ",")
-                out += "],\"truncated\":\(result.truncated),\"embedding\":[" + result.embedding.map { "\($0)" }.joined(separator: ",") + "]}"
+                out += (index == 0 ? "" : ",\n") + idsJSON(result.ids, truncated: result.truncated)
+                out += ",\"embedding\":[" + result.embedding.map { "\($0)" }.joined(separator: ",") + "]}"
             }
             out += "]\n"
             FileHandle.standardOutput.write(Data(out.utf8))
@@ -57,12 +57,17 @@ struct TokenizeCommand: AsyncParsableCommand {
             var out = "["
             for (index, text) in texts.enumerated() {
                 let encoded = tokenizer.encode(text)
-                out += (index == 0 ? "" : ",") + "{\"input_ids\":[" + encoded.ids.map(String.init).joined(separator: ",") + "],\"truncated\":\(encoded.truncated)}"
+                out += (index == 0 ? "" : ",") + idsJSON(encoded.ids, truncated: encoded.truncated) + "}"
             }
             out += "]\n"
             FileHandle.standardOutput.write(Data(out.utf8))
         }
     }
+}
+
+/// The start of one output object, without its closing brace: `{"input_ids":[…],"truncated":…`.
+func idsJSON(_ ids: [Int32], truncated: Bool) -> String {
+    "{\"input_ids\":[" + ids.map(String.init).joined(separator: ",") + "],\"truncated\":\(truncated)"
 }
 
 /// Loads the encoder the configuration asks for.

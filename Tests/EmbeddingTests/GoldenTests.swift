@@ -40,6 +40,14 @@ struct GoldenTests {
             let cos = TestSupport.cosine(item.embedding, result.embedding)
             #expect(cos >= 0.99, "int8 cosine \(cos) for \(item.text.prefix(40).debugDescription)")
         }
+        // The dequantise + sgemm batch path (EncoderOptions.int8IntegerBatches = false) passes too.
+        let viaSGEMM = try Encoder(quantizedModelDirectory: TestSupport.modelDirectory,
+                                   quantizedURL: dir.appendingPathComponent("model.int8.cswq"),
+                                   options: EncoderOptions(int8DirectMaxTokens: 0, int8IntegerBatches: false))
+        let some = Array(items.prefix(6))
+        for (item, result) in zip(some, viaSGEMM.embed(some.map(\.text))) {
+            #expect(TestSupport.cosine(item.embedding, result.embedding) >= 0.99)
+        }
         // The direct int8 dot-product path (int8 activations too) also passes, on short texts.
         let direct = try Encoder(quantizedModelDirectory: TestSupport.modelDirectory,
                                  quantizedURL: dir.appendingPathComponent("model.int8.cswq"),
