@@ -46,6 +46,12 @@ public enum ProcessInfoReader {
         return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The 1, 5 and 15-minute load averages as /proc/loadavg gives them ("0.36 1.06 0.97"), or "?" if unreadable.
+    public static func loadAverage() -> String {
+        guard let text = try? FileSystem.readText("/proc/loadavg") else { return "?" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+
     /// The page size in bytes.
     public static var pageSize: Int { Int(sysconf(Int32(_SC_PAGESIZE))) }
 }

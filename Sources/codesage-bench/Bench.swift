@@ -18,7 +18,7 @@ enum Bench {
 
         openblas_set_num_threads(Int32(threads))
         let peak = sgemmPeak()
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(loadAverage())")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(ProcessInfoReader.loadAverage())")
         print(String(format: "cblas_sgemm 1024^3 peak (%d threads): %.1f GFLOP/s", threads, peak))
         print("chunks: \(chunks.count), workers: \(threads), OpenBLAS threads per worker: \(blas), int8 batches: \(integerBatches ? "integer (vpmaddwd)" : "dequantised + sgemm")")
 
@@ -54,7 +54,7 @@ enum Bench {
             [\(mode)]   weights mapped \(encoder.bytesMapped / 1_048_576) MiB, resident \(encoder.bytesResident() / 1_048_576) MiB; peak RSS (VmHWM) \(vmHWM())
             """)
         }
-        print("load after: \(loadAverage())")
+        print("load after: \(ProcessInfoReader.loadAverage())")
     }
 
     /// Code-search queries of about ten tokens each (with [CLS] and [SEP]), as the benchmark specifies.
@@ -98,9 +98,5 @@ enum Bench {
     static func vmHWM() -> String {
         guard let memory = try? ProcessMemory.read() else { return "?" }
         return "\(memory.peakRSS / 1024) kB"
-    }
-
-    static func loadAverage() -> String {
-        ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
     }
 }
