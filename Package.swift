@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries from Debian, each behind a module map.
@@ -74,10 +75,20 @@ let package = Package(
             dependencies: ["CodeSageCore", "CBLAS", "CKernels"]
         ),
 
-        // The store and the rest of the indexing pipeline.
+        // Discovery, chunking, the SQLite store, the FAISS build and generations: a root → an index.
         .target(
             name: "Indexing",
-            dependencies: ["CodeSageCore", "CSQLite"]
+            dependencies: [
+                "CodeSageCore", "CSQLite", "Platform", "Caching", "VectorIndex", "Embedding",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Semantic, lexical and hybrid search over a published generation; duplicates.
+        .target(
+            name: "Search",
+            dependencies: ["CodeSageCore", "Indexing", "VectorIndex", "Platform"]
         ),
 
         // MCP tools and transports (stdio, Streamable HTTP over NIO).
@@ -98,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "codesage",
             dependencies: [
-                "CodeSageCore", "Platform", "MCPServer", "Embedding",
+                "CodeSageCore", "Platform", "MCPServer", "Embedding", "Indexing", "Search",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -107,7 +118,7 @@ let package = Package(
         // Speed benchmarks (scripts/bench-*); release builds only.
         .executableTarget(
             name: "codesage-bench",
-            dependencies: ["Embedding", "CBLAS", "CodeSageCore", "Platform"]
+            dependencies: ["Embedding", "CBLAS", "CodeSageCore", "Platform", "Indexing", "Search"]
         ),
 
         .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "CodeSageCore"]),
@@ -122,6 +133,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CLITests", dependencies: ["CodeSageCore"]),
+        .testTarget(name: "IndexingTests", dependencies: ["Indexing", "Embedding", "Platform", "CodeSageCore"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Indexing", "Platform", "CodeSageCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -100,6 +100,16 @@ public final class BertTokenizer: Sendable {
         return ids.map { token(for: $0) }
     }
 
+    /// Number of word pieces of `text` (no [CLS]/[SEP], no truncation): what a chunk costs of the model's budget.
+    public func tokenCount(_ text: String) -> Int {
+        var ids: [Int32] = []
+        normalizer.forEachWord(in: text) { word in
+            wordPiece.tokenize(word, into: &ids)
+            return true
+        }
+        return ids.count
+    }
+
     /// The vocabulary entry of `id` (`"<id>"` when out of range).
     public func token(for id: Int32) -> String {
         id >= 0 && Int(id) < tokens.count ? tokens[Int(id)] : "<\(id)>"

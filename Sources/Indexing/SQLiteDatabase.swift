@@ -13,12 +13,31 @@ public enum SQLiteValue: Sendable, Equatable {
     case blob([UInt8])
 }
 
+extension SQLiteValue {
+    /// The integer, or nil for other types.
+    public var int64Value: Int64? { if case .integer(let v) = self { v } else { nil } }
+    /// The real (integers widen), or nil.
+    public var realValue: Double? {
+        switch self {
+        case .real(let v): v
+        case .integer(let v): Double(v)
+        default: nil
+        }
+    }
+    /// The text, or nil for other types.
+    public var textValue: String? { if case .text(let v) = self { v } else { nil } }
+    /// The blob, or nil for other types.
+    public var blobValue: [UInt8]? { if case .blob(let v) = self { v } else { nil } }
+}
+
 /// One connection to a SQLite database (the system library, with FTS5).
 ///
 /// Not thread-safe: one connection per thread or actor; SQLite's WAL mode lets readers in
 /// other connections see the last committed state while a writer works.
 public final class SQLiteDatabase {
     private var handle: OpaquePointer?
+    /// Prepared statements by SQL text, reused across calls (reset after each use).
+    private var statements: [String: OpaquePointer] = [:]
     /// The database file.
     public let path: String
 
@@ -36,7 +55,10 @@ public final class SQLiteDatabase {
         sqlite3_busy_timeout(handle, 5_000)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(handle)
+    }
 
     /// The SQLite library version, e.g. "3.40.1".
     public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
@@ -62,8 +84,11 @@ public final class SQLiteDatabase {
     /// Runs one statement with `parameters` bound to ?1, ?2, … and returns every row.
     @discardableResult
     public func query(_ sql: String, _ parameters: [SQLiteValue] = []) throws(CodeSageError) -> [[SQLiteValue]] {
-        let statement = try prepare(sql)
-        defer { sqlite3_finalize(statement) }
+        let statement = try cachedStatement(sql)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
         for (offset, parameter) in parameters.enumerated() {
             try bind(parameter, at: Int32(offset + 1), in: statement)
         }
@@ -91,6 +116,16 @@ public final class SQLiteDatabase {
 
     /// Rows changed by the last INSERT/UPDATE/DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// The rowid of the last successful INSERT on this connection.
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    private func cachedStatement(_ sql: String) throws(CodeSageError) -> OpaquePointer? {
+        if let statement = statements[sql] { return statement }
+        let statement = try prepare(sql)
+        if let statement { statements[sql] = statement }
+        return statement
+    }
 
     private var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 

@@ -94,4 +94,27 @@ public enum FileSystem {
         guard made != nil else { throw CodeSageError(.io, "mkdtemp in \(base): \(SystemCall.errnoText(errno))") }
         return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+
+    /// Creates `path` and any missing parents (mode 0755); an existing folder is fine.
+    public static func makeFolders(_ path: String) throws(CodeSageError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            if mkdir(prefix, 0o755) != 0 {
+                let code = errno
+                var info = stat()
+                guard code == EEXIST, stat(prefix, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+                    throw CodeSageError(.io, "cannot create folder \(prefix): \(SystemCall.errnoText(code == EEXIST ? ENOTDIR : code))")
+                }
+            }
+            prefix += "/"
+        }
+    }
+
+    /// Removes the file (or empty folder) at `path`; a missing path is fine.
+    public static func remove(_ path: String) throws(CodeSageError) {
+        if unlink(path) == 0 || errno == ENOENT { return }
+        if errno == EISDIR, rmdir(path) == 0 { return }
+        throw CodeSageError(.io, "cannot remove \(path): \(SystemCall.errnoText(errno))")
+    }
 }

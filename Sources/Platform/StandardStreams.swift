@@ -24,3 +24,8 @@ public enum StandardStreams {
         }
     }
 }
+
+extension StandardStreams {
+    /// Whether stderr is a terminal (progress bars are drawn only then).
+    public static var standardErrorIsTerminal: Bool { isatty(2) == 1 }
+}

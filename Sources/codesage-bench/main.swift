@@ -3,6 +3,7 @@ import Foundation
 import Platform
 
 /// `codesage-bench embed --chunks FILE.json [--model PATH] [--threads N] [--blas-threads N] [--modes fp32,int8] [--limit N]`
+/// `codesage-bench retrieval --root DIR --queries Q.jsonl --out R.jsonl [--field query] [--mode hybrid,semantic,lexical]`
 /// Results go to stdout; run through scripts/bench-embed.
 func option(_ name: String, in args: [String]) -> String? {
     guard let index = args.firstIndex(of: name), index + 1 < args.count else { return nil }
@@ -11,6 +12,12 @@ func option(_ name: String, in args: [String]) -> String? {
 
 let args = Array(CommandLine.arguments.dropFirst())
 do {
+    if args.first == "retrieval" {
+        let configuration = try Configuration(environment: ProcessInfoReader.environment(), home: ProcessInfoReader.homeDirectory(),
+                                              onlineCPUs: ProcessInfoReader.onlineCPUCount())
+        try RetrievalBench.run(args: args, configuration: configuration, modelPath: option("--model", in: args) ?? configuration.modelPath)
+        exit(0)
+    }
     guard args.first == "embed", let chunks = option("--chunks", in: args) else {
         StandardStreams.writeError("usage: codesage-bench embed --chunks FILE.json [--model PATH] [--threads N] [--blas-threads N] [--modes fp32,int8] [--limit N]")
         exit(64)

@@ -1,0 +1,13 @@
+/// The text the model embeds for a chunk.
+///
+/// The reference pipeline embeds "path\ncode". We add one line naming the definition with its
+/// identifier split into words ("method Context.get_current_context — get current context"):
+/// MiniLM reads natural language, and camelCase names are otherwise single opaque word pieces.
+public enum ChunkText {
+    /// `path`, then the definition line (when there is a symbol), then the code.
+    public static func forEmbedding(path: String, symbol: String?, kind: String?, code: String) -> String {
+        guard let symbol, !symbol.isEmpty else { return path + "\n" + code }
+        let words = SearchTerms.split(Array(symbol.unicodeScalars.map { $0 == "." ? "_" : $0 })).joined(separator: " ")
+        return path + "\n" + (kind.map { $0 + " " } ?? "") + symbol + " — " + words + "\n" + code
+    }
+}

@@ -1,0 +1,94 @@
+import CodeSageCore
+import Foundation
+import Platform
+
+/// The published state of an index: which generation, which files, how it was built.
+///
+/// Written last by an index run (temporary name, fsync, rename), so readers either see the
+/// previous generation or the new one, never a mix.
+public struct IndexManifest: Codable, Sendable, Equatable {
+    /// Layout version of this file and of the index folder.
+    public var formatVersion: Int
+    /// The generation: rows of the store visible at it, and `vectors.file`.
+    public var generation: Int64
+    /// When the generation was published (ISO 8601, UTC).
+    public var publishedAt: String
+    /// The indexed root (absolute).
+    public var root: String
+    /// The model whose vectors are in the index.
+    public var model: ModelInfo
+    /// Files and chunks visible in the generation.
+    public var files: Int
+    public var chunks: Int
+    /// The vector index; nil when there is nothing to search (no chunks).
+    public var vectors: VectorIndexInfo?
+
+    /// The embedding model of an index.
+    public struct ModelInfo: Codable, Sendable, Equatable {
+        /// Identity used in embedding-cache keys (name, precision, weights digest).
+        public var identity: String
+        public var dimension: Int
+        public var quantized: Bool
+    }
+
+    /// How the FAISS file was built and what recall it measured.
+    public struct VectorIndexInfo: Codable, Sendable, Equatable {
+        /// File name inside the index folder.
+        public var file: String
+        /// FAISS index_factory description, e.g. "IVF1,Flat" or "IVF256,SQ8".
+        public var factory: String
+        public var nlist: Int
+        public var nprobe: Int
+        public var count: Int
+        /// Size of the FAISS file in bytes.
+        public var bytes: Int
+        /// Whether the index returns exactly the inner-product top k (IVF1 with flat codes).
+        public var exact: Bool
+        /// Recall@10 against exact search, measured at build time on `recallSample` stored vectors.
+        public var recallAt10: Double
+        public var recallSample: Int
+        /// Why this index type was chosen.
+        public var reason: String
+    }
+
+    /// Current `formatVersion`.
+    public static let currentFormat = 1
+
+    /// Reads the manifest at `path`; nil when there is none, `.corruptData` when it cannot be parsed.
+    public static func read(path: String) throws(CodeSageError) -> IndexManifest? {
+        guard FileSystem.exists(path) else { return nil }
+        let bytes = try FileSystem.readFile(path)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let manifest: IndexManifest
+        do {
+            manifest = try decoder.decode(IndexManifest.self, from: Data(bytes))
+        } catch {
+            throw CodeSageError(.corruptData, "\(path) is not a valid index manifest (\(error)); rebuild with `codesage index --rebuild`")
+        }
+        guard manifest.formatVersion == currentFormat else {
+            throw CodeSageError(.corruptData, "\(path): index format \(manifest.formatVersion) is not \(currentFormat); rebuild with `codesage index --rebuild`")
+        }
+        return manifest
+    }
+
+    /// Writes the manifest durably (temporary name, fsync, rename, fsync of the folder).
+    public func write(to path: String) throws(CodeSageError) {
+        try FileSystem.writeDurably(Array(jsonData()), to: path)
+    }
+
+    /// Pretty, key-sorted JSON with snake_case keys.
+    public func jsonData() -> Data {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return (try? encoder.encode(self)) ?? Data("{}".utf8)
+    }
+
+    /// Now, as ISO 8601 UTC.
+    public static func timestamp(_ date: Date = Date()) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}

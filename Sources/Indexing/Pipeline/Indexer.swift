@@ -1,0 +1,318 @@
+import CodeSageCore
+import Foundation
+import Platform
+
+/// Settings of an index run (from the CODESAGE_* configuration).
+public struct IndexOptions: Sendable {
+    /// Files larger than this are skipped (CODESAGE_MAX_FILE_SIZE).
+    public var maxFileSize: Int64 = 1 << 20
+    public var compression: IndexCompression = .auto
+    public var compressionType: IndexCompressionType = .auto
+    /// Memory the vector index should fit in (CODESAGE_TARGET_MEMORY_MB).
+    public var targetMemoryBytes: UInt64 = 512 << 20
+    /// Re-read and re-chunk every file (cached vectors are still reused).
+    public var rebuild = false
+    /// Wait for another run's lock instead of failing with `.busy`.
+    public var waitForLock = false
+    /// Chunks embedded per model call.
+    public var embeddingBatch = 256
+
+    public init() {}
+
+    /// Options from a resolved configuration.
+    public init(configuration: Configuration) {
+        maxFileSize = Int64(clamping: configuration.maxFileSizeBytes)
+        compression = configuration.indexCompression
+        compressionType = configuration.indexCompressionType
+        targetMemoryBytes = configuration.targetMemoryBytes
+    }
+
+    /// Whether the embedding cache stores vectors zstd-compressed.
+    var compressesVectors: Bool { compression == .zstd || compression == .true }
+}
+
+/// What an index run did.
+public struct IndexReport: Codable, Sendable, Equatable {
+    /// Files and chunks in the published generation.
+    public var files = 0
+    public var chunks = 0
+    /// Chunks whose vectors were computed by the model in this run.
+    public var embedded = 0
+    /// New chunks whose vectors came from the embedding cache (unchanged text).
+    public var reused = 0
+    /// Files skipped without reading because size and modification time were unchanged.
+    public var skipped = 0
+    /// Files gone since the last generation.
+    public var deleted = 0
+    /// Files read and (re)chunked: new, or changed content.
+    public var added = 0
+    public var changed = 0
+    /// Files whose time or size changed but whose content hash did not.
+    public var touched = 0
+    /// Paths left out by discovery (ignored, too large, links out of the root, loops) or found binary.
+    public var excluded = 0
+    public var seconds = 0.0
+    /// The FAISS factory string of the published index ("" when it holds no vectors).
+    public var indexType = ""
+    public var recallAt10: Double?
+    /// The published generation (unchanged when nothing changed).
+    public var generation: Int64 = 0
+    /// Whether this run published a new generation.
+    public var published = false
+}
+
+/// A phase of an index run, for progress reporting.
+public enum IndexPhase: String, Sendable {
+    case discovering, reading, embedding, buildingVectors, publishing
+}
+
+/// Points in a run where a test may stop it, simulating a crash (nothing after runs).
+public enum IndexCheckpoint: String, Sendable, CaseIterable {
+    case afterChunksWritten, afterFilesRetired, afterVectorFileWritten, afterManifestWritten
+}
+
+/// Builds or updates the index of one root: discover → chunk → embed → store → FAISS → publish.
+///
+/// A run holds `index.lock`, writes generation G+1 beside G (rows tagged in SQLite, a new FAISS
+/// file), and publishes by renaming `manifest.json`; until then readers see G, and a crash
+/// anywhere leaves G searchable (the next run discards what the crashed one wrote).
+public final class Indexer {
+    public let layout: IndexLayout
+    public let embedder: any TextEmbedder
+    public let options: IndexOptions
+
+    /// Lines of the chunk text budget kept for the header (path, symbol) the embedded text adds.
+    static let headerTokenReserve = 24
+
+    public init(layout: IndexLayout, embedder: any TextEmbedder, options: IndexOptions = IndexOptions()) {
+        self.layout = layout
+        self.embedder = embedder
+        self.options = options
+    }
+
+    /// Runs once. `progress(phase, done, total)` is called from the calling thread;
+    /// `checkpoint` is for crash tests: throwing from it abandons the run at that point.
+    public func run(progress: (IndexPhase, Int, Int) -> Void = { _, _, _ in },
+                    checkpoint: (IndexCheckpoint) throws(CodeSageError) -> Void = { _ throws(CodeSageError) in }) throws(CodeSageError) -> IndexReport {
+        let started = ContinuousClock.now
+        try FileSystem.makeFolders(layout.directory)
+        let lock = try FileLock.acquire(layout.lockPath, wait: options.waitForLock)
+        defer { lock.unlock() }
+
+        let previous = try IndexManifest.read(path: layout.manifestPath)
+        let published = previous?.generation ?? 0
+        if let previous, previous.model.identity != embedder.identity {
+            indexingLog.info("the model changed (\(previous.model.identity) → \(embedder.identity)); every file is re-embedded")
+        }
+        let store = try IndexStore(path: layout.storePath, compressVectors: options.compressesVectors)
+        try store.discardUnpublished(after: published)
+        let next = published + 1
+        var report = IndexReport()
+
+        // Discover, and split into unchanged / touched / changed / new / deleted.
+        progress(.discovering, 0, 0)
+        var discoveryOptions = DiscoveryOptions()
+        discoveryOptions.maxFileSize = options.maxFileSize
+        if !layout.directory.hasPrefix(layout.root + "/") || layout.directory.split(separator: "/").last != ".codesage" {
+            discoveryOptions.excludedPaths.insert(layout.directory)
+        }
+        let discovered = try FileDiscovery.discover(root: layout.root, options: discoveryOptions)
+        report.excluded = discovered.skipped.count
+        let known = try store.files(at: published)
+        let modelChanged = previous.map { $0.model.identity != embedder.identity } ?? false
+        let rereadAll = options.rebuild || modelChanged
+
+        var toRead: [DiscoveredFile] = []
+        for file in discovered.files {
+            if let old = known[file.relativePath], !rereadAll, old.size == file.size, old.modificationTime == file.modificationTime {
+                report.skipped += 1
+            } else {
+                toRead.append(file)
+            }
+        }
+        let present = Set(discovered.files.map(\.relativePath))
+        let gone = known.values.filter { !present.contains($0.path) }
+
+        // Read, hash and chunk what may have changed; embed and store it as generation `next`.
+        var retired: [Int64] = gone.map(\.id)
+        var touched: [(id: Int64, size: Int64, time: Int64)] = []
+        var pending: [PendingFile] = []
+        for (offset, file) in toRead.enumerated() {
+            progress(.reading, offset, toRead.count)
+            let loaded: SourceText.Loaded
+            do {
+                loaded = try SourceText.load(path: layout.root + "/" + file.relativePath, maxSize: options.maxFileSize)
+            } catch {
+                indexingLog.warning("cannot read \(file.relativePath): \(error.message); left out")
+                report.excluded += 1
+                if let old = known[file.relativePath] { retired.append(old.id) }
+                continue
+            }
+            guard case .text(let text, let bytes) = loaded else {
+                report.excluded += 1
+                if let old = known[file.relativePath] { retired.append(old.id) }
+                continue
+            }
+            let hash = ContentHash.of(bytes)
+            if let old = known[file.relativePath], !rereadAll, old.contentHash == hash {
+                touched.append((old.id, file.size, file.modificationTime))
+                report.touched += 1
+                continue
+            }
+            if let old = known[file.relativePath] {
+                retired.append(old.id)
+                report.changed += 1
+            } else {
+                report.added += 1
+            }
+            pending.append(prepare(file: file, text: text, hash: hash))
+            if pending.reduce(0, { $0 + $1.chunks.count }) >= options.embeddingBatch * 4 {
+                try write(&pending, to: store, generation: next, report: &report, progress: progress)
+            }
+        }
+        try write(&pending, to: store, generation: next, report: &report, progress: progress)
+        report.deleted = gone.count
+        try checkpoint(.afterChunksWritten)
+
+        let nothingChanged = previous != nil && report.added == 0 && report.changed == 0 && retired.isEmpty
+        if nothingChanged {
+            // Only times changed (or nothing): record them; generation and vectors stay as they are.
+            try store.database.transaction { () throws(CodeSageError) in
+                for t in touched { try store.touchFile(id: t.id, size: t.size, modificationTime: t.time) }
+            }
+            report.files = previous!.files
+            report.chunks = previous!.chunks
+            report.generation = published
+            report.indexType = previous!.vectors?.factory ?? ""
+            report.recallAt10 = previous!.vectors?.recallAt10
+            report.seconds = Self.seconds(since: started)
+            return report
+        }
+
+        try store.database.transaction { () throws(CodeSageError) in
+            for id in retired { try store.retireFile(id: id, generation: next) }
+            for t in touched { try store.touchFile(id: t.id, size: t.size, modificationTime: t.time) }
+        }
+        try checkpoint(.afterFilesRetired)
+
+        // Vectors of everything visible in `next`, into a new FAISS file.
+        progress(.buildingVectors, 0, 1)
+        let (ids, matrix) = try store.vectors(at: next, dimension: embedder.dimension)
+        var vectorInfo: IndexManifest.VectorIndexInfo?
+        if !ids.isEmpty {
+            let plan = VectorIndexPlan.choose(count: ids.count, dimension: embedder.dimension, compression: options.compression,
+                                              type: options.compressionType, targetMemoryBytes: options.targetMemoryBytes)
+            let fileName = IndexLayout.vectorFileName(generation: next)
+            let built = try VectorIndexBuilder.build(ids: ids, matrix: matrix, dimension: embedder.dimension, plan: plan,
+                                                     to: layout.path(of: fileName))
+            vectorInfo = IndexManifest.VectorIndexInfo(
+                file: fileName, factory: plan.factory, nlist: plan.nlist, nprobe: built.nprobe, count: ids.count,
+                bytes: Int((try? FileSystem.size(of: layout.path(of: fileName))) ?? 0), exact: plan.isExact,
+                recallAt10: built.recallAt10, recallSample: built.recallSample, reason: plan.reason)
+        }
+        try checkpoint(.afterVectorFileWritten)
+
+        // Publish.
+        progress(.publishing, 0, 1)
+        let counts = try store.counts(at: next)
+        let manifest = IndexManifest(
+            formatVersion: IndexManifest.currentFormat, generation: next, publishedAt: IndexManifest.timestamp(),
+            root: layout.root,
+            model: .init(identity: embedder.identity, dimension: embedder.dimension, quantized: embedder.identity.contains("/int8/")),
+            files: counts.files, chunks: counts.chunks, vectors: vectorInfo)
+        try manifest.write(to: layout.manifestPath)
+        try checkpoint(.afterManifestWritten)
+
+        // Readers of `published` may still be open: keep its rows and vector file, drop older ones.
+        try store.collectGarbage(keeping: published)
+        removeVectorFiles(except: [IndexLayout.vectorFileName(generation: next), IndexLayout.vectorFileName(generation: published)])
+
+        report.files = counts.files
+        report.chunks = counts.chunks
+        report.generation = next
+        report.published = true
+        report.indexType = vectorInfo?.factory ?? ""
+        report.recallAt10 = vectorInfo?.recallAt10
+        report.seconds = Self.seconds(since: started)
+        return report
+    }
+
+    /// A file read and chunked, waiting for its vectors.
+    struct PendingFile {
+        var file: DiscoveredFile
+        var hash: [UInt8]
+        var language: Language?
+        var lineCount: Int
+        var chunks: [ChunkDraft]
+        var embeddedTexts: [String]
+    }
+
+    func prepare(file: DiscoveredFile, text: String, hash: [UInt8]) -> PendingFile {
+        let firstLine = text.prefix { $0 != "\n" }
+        let language = file.language ?? Language.detect(shebang: firstLine)
+        let pathTokens = embedder.countTokens(Substring(file.relativePath))
+        let budget = max(32, embedder.maxTokens - 2 - pathTokens - Self.headerTokenReserve)
+        let embedder = self.embedder
+        let chunker = Chunker(tokenBudget: budget, countTokens: { embedder.countTokens($0) })
+        var drafts: [ChunkDraft] = []
+        var texts: [String] = []
+        for chunk in chunker.chunks(of: text, language: language) {
+            let embedded = ChunkText.forEmbedding(path: file.relativePath, symbol: chunk.symbol, kind: chunk.kind?.rawValue, code: chunk.text)
+            texts.append(embedded)
+            drafts.append(ChunkDraft(
+                startLine: chunk.startLine, endLine: chunk.endLine, symbol: chunk.symbol, kind: chunk.kind?.rawValue,
+                signature: chunk.signature, language: language?.rawValue, tokenCount: chunk.tokenCount,
+                truncated: embedder.countTokens(Substring(embedded)) > embedder.maxTokens - 2,
+                part: chunk.part, partCount: chunk.partCount, text: chunk.text,
+                embeddingKey: ContentHash.of(parts: embedder.identity, embedded)))
+        }
+        let lineCount = text.isEmpty ? 0 : text.reduce(into: 1) { count, c in if c == "\n" { count += 1 } } - (text.hasSuffix("\n") ? 1 : 0)
+        return PendingFile(file: file, hash: hash, language: language, lineCount: lineCount, chunks: drafts, embeddedTexts: texts)
+    }
+
+    /// Embeds what the cache lacks and writes `pending` files as generation `generation`.
+    func write(_ pending: inout [PendingFile], to store: IndexStore, generation: Int64,
+               report: inout IndexReport, progress: (IndexPhase, Int, Int) -> Void) throws(CodeSageError) {
+        guard !pending.isEmpty else { return }
+        var keys: [[UInt8]] = []
+        var textByKey: [[UInt8]: String] = [:]
+        for file in pending {
+            for (chunk, text) in zip(file.chunks, file.embeddedTexts) where textByKey[chunk.embeddingKey] == nil {
+                keys.append(chunk.embeddingKey)
+                textByKey[chunk.embeddingKey] = text
+            }
+        }
+        let cached = try store.cachedVectors(keys, dimension: embedder.dimension)
+        let missing = keys.filter { cached[$0] == nil }
+        report.reused += pending.reduce(0) { $0 + $1.chunks.count } - missing.count
+        var computed: [(key: [UInt8], vector: [Float])] = []
+        for start in stride(from: 0, to: missing.count, by: options.embeddingBatch) {
+            progress(.embedding, report.embedded, report.embedded + missing.count - start)
+            let batch = Array(missing[start..<min(start + options.embeddingBatch, missing.count)])
+            let vectors = try embedder.embed(batch.map { textByKey[$0]! })
+            for (key, vector) in zip(batch, vectors) { computed.append((key, vector)) }
+            report.embedded += batch.count
+        }
+        try store.database.transaction { () throws(CodeSageError) in
+            try store.storeVectors(computed)
+            for file in pending {
+                try store.addFile(path: file.file.relativePath, size: file.file.size, modificationTime: file.file.modificationTime,
+                                  contentHash: file.hash, language: file.language?.rawValue, lineCount: file.lineCount,
+                                  chunks: file.chunks, generation: generation)
+            }
+        }
+        pending.removeAll()
+    }
+
+    /// Deletes vector files of generations other than `keep`.
+    func removeVectorFiles(except keep: Set<String>) {
+        for name in ((try? FileSystem.listDirectory(layout.directory)) ?? []).map(\.name) where name.hasPrefix("vectors-") && name.hasSuffix(".faiss") && !keep.contains(name) {
+            try? FileSystem.remove(layout.path(of: name))
+        }
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}

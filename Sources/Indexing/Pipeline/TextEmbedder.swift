@@ -1,0 +1,51 @@
+import CodeSageCore
+import Embedding
+import Foundation
+
+/// What indexing and search need from a sentence-embedding model.
+public protocol TextEmbedder: Sendable {
+    /// Identity of the model and its precision; part of every embedding-cache key, so a
+    /// different model or precision never reuses another's vectors.
+    var identity: String { get }
+    /// Vector length.
+    var dimension: Int { get }
+    /// Most word pieces the model reads, [CLS] and [SEP] included.
+    var maxTokens: Int { get }
+    /// Word pieces of `text`, without [CLS]/[SEP].
+    func countTokens(_ text: Substring) -> Int
+    /// L2-normalised embeddings of `texts`, in input order.
+    func embed(_ texts: [String]) throws(CodeSageError) -> [[Float]]
+}
+
+/// The real model: all-MiniLM-L6-v2 (or any BERT sentence-transformer folder) through `Encoder`.
+public final class EncoderEmbedder: TextEmbedder {
+    public let encoder: Encoder
+    public let identity: String
+    public var dimension: Int { encoder.config.hiddenSize }
+    public var maxTokens: Int { encoder.config.maxSeqLength }
+
+    /// Wraps `encoder` loaded from `modelDirectory`; the identity digests the folder's config.json
+    /// and model.safetensors, so replaced weights invalidate cached vectors.
+    public init(encoder: Encoder, modelDirectory: String) throws(CodeSageError) {
+        self.encoder = encoder
+        let folder = URL(fileURLWithPath: modelDirectory)
+        let weights: MappedFile
+        do {
+            weights = try MappedFile(path: folder.appendingPathComponent("model.safetensors").path)
+        } catch let error as CodeSageError {
+            throw error
+        } catch {
+            throw CodeSageError(.io, "cannot map the model's weights", cause: error)
+        }
+        let digest = ContentHash.of(Array(UnsafeRawBufferPointer(start: weights.base, count: weights.size)))
+        identity = "\(folder.lastPathComponent)/\(encoder.isQuantized ? "int8" : "fp32")/\(ContentHash.hex(digest).prefix(16))"
+    }
+
+    public func countTokens(_ text: Substring) -> Int {
+        encoder.tokenizer.tokenCount(String(text))
+    }
+
+    public func embed(_ texts: [String]) throws(CodeSageError) -> [[Float]] {
+        encoder.embed(texts).map(\.embedding)
+    }
+}

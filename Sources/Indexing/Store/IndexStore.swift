@@ -1,0 +1,370 @@
+import Caching
+import CodeSageCore
+
+/// A file as the index last saw it.
+public struct FileRecord: Sendable, Equatable {
+    public var id: Int64
+    /// Path relative to the root, "/"-separated.
+    public var path: String
+    public var size: Int64
+    /// Modification time in nanoseconds since the epoch.
+    public var modificationTime: Int64
+    /// SHA-256 of the file's bytes.
+    public var contentHash: [UInt8]
+    public var language: String?
+    public var lineCount: Int
+}
+
+/// A chunk to store: where it is, what it is, its text and the key of its embedding.
+public struct ChunkDraft: Sendable, Equatable {
+    public var startLine: Int
+    public var endLine: Int
+    public var symbol: String?
+    public var kind: String?
+    public var signature: String?
+    public var language: String?
+    public var tokenCount: Int
+    public var truncated: Bool
+    public var part: Int
+    public var partCount: Int
+    /// The source lines of the chunk.
+    public var text: String
+    /// Key of the chunk's vector in the embedding cache (hash of model + embedded text).
+    public var embeddingKey: [UInt8]
+
+    public init(startLine: Int, endLine: Int, symbol: String?, kind: String?, signature: String?, language: String?,
+                tokenCount: Int, truncated: Bool, part: Int, partCount: Int, text: String, embeddingKey: [UInt8]) {
+        self.startLine = startLine
+        self.endLine = endLine
+        self.symbol = symbol
+        self.kind = kind
+        self.signature = signature
+        self.language = language
+        self.tokenCount = tokenCount
+        self.truncated = truncated
+        self.part = part
+        self.partCount = partCount
+        self.text = text
+        self.embeddingKey = embeddingKey
+    }
+}
+
+/// A stored chunk with its id (also its id in the vector index) and file.
+public struct ChunkRecord: Sendable, Equatable {
+    public var id: Int64
+    public var fileID: Int64
+    public var path: String
+    public var chunk: ChunkDraft
+}
+
+/// The SQLite half of an index: files, chunks, the FTS5 lexical index and the embedding cache.
+///
+/// Rows are versioned by index generation: a row is visible in generation G when
+/// `added_gen <= G` and `removed_gen` is NULL or `> G`. A run writing generation G+1 only adds
+/// rows tagged G+1 and tags retired rows `removed_gen = G+1`, so readers of G (whose FAISS file
+/// and manifest still say G) see exactly what they saw before, and a crashed run is undone by
+/// `discardUnpublished(after:)`.
+public final class IndexStore {
+    /// The connection (one per thread; see SQLiteDatabase).
+    public let database: SQLiteDatabase
+    /// Whether vectors in the embedding cache are zstd-compressed when written.
+    public let compressVectors: Bool
+
+    /// Layout version of the schema below; a store with another version is rebuilt by the indexer.
+    public static let schemaVersion = 1
+
+    /// Opens (creating if needed) the store at `path` in WAL mode.
+    public init(path: String, compressVectors: Bool = false) throws(CodeSageError) {
+        database = try SQLiteDatabase(path: path)
+        self.compressVectors = compressVectors
+        try database.enableWriteAheadLog()
+        try database.execute(Self.schema)
+        let version = try metaValue("schema_version")
+        if version == nil {
+            try setMetaValue("schema_version", String(Self.schemaVersion))
+        } else if version != String(Self.schemaVersion) {
+            throw CodeSageError(.corruptData, "\(path): index store schema version \(version!) is not \(Self.schemaVersion); rebuild with `codesage index --rebuild`")
+        }
+    }
+
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS files(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+            content_hash BLOB NOT NULL, language TEXT, line_count INTEGER NOT NULL,
+            added_gen INTEGER NOT NULL, removed_gen INTEGER);
+        CREATE INDEX IF NOT EXISTS files_by_path ON files(path);
+        CREATE TABLE IF NOT EXISTS chunks(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            file_id INTEGER NOT NULL, path TEXT NOT NULL,
+            start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
+            symbol TEXT, kind TEXT, signature TEXT, language TEXT,
+            token_count INTEGER NOT NULL, truncated INTEGER NOT NULL,
+            part INTEGER NOT NULL, part_count INTEGER NOT NULL,
+            text TEXT NOT NULL, embedding_key BLOB NOT NULL,
+            added_gen INTEGER NOT NULL, removed_gen INTEGER);
+        CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(file_id);
+        CREATE INDEX IF NOT EXISTS chunks_by_generation ON chunks(added_gen, removed_gen);
+        CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
+            symbol, path, body, tokenize = "unicode61 remove_diacritics 2 tokenchars '_'");
+        CREATE TABLE IF NOT EXISTS embeddings(
+            key BLOB PRIMARY KEY, codec INTEGER NOT NULL, vector BLOB NOT NULL) WITHOUT ROWID;
+        """
+
+    static let visible = "added_gen <= ?1 AND (removed_gen IS NULL OR removed_gen > ?1)"
+
+    // MARK: meta
+
+    /// A value of the meta table, or nil.
+    public func metaValue(_ key: String) throws(CodeSageError) -> String? {
+        try database.query("SELECT value FROM meta WHERE key = ?1", [.text(key)]).first?.first?.textValue
+    }
+
+    /// Sets a value of the meta table.
+    public func setMetaValue(_ key: String, _ value: String) throws(CodeSageError) {
+        try database.query("INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+                           [.text(key), .text(value)])
+    }
+
+    // MARK: generations
+
+    /// Undoes what a run that never published left behind: rows added after `generation` go,
+    /// rows retired after it come back.
+    public func discardUnpublished(after generation: Int64) throws(CodeSageError) {
+        try database.transaction { () throws(CodeSageError) in
+            let g = SQLiteValue.integer(generation)
+            try database.query("DELETE FROM chunk_terms WHERE rowid IN (SELECT id FROM chunks WHERE added_gen > ?1)", [g])
+            try database.query("DELETE FROM chunks WHERE added_gen > ?1", [g])
+            try database.query("DELETE FROM files WHERE added_gen > ?1", [g])
+            try database.query("UPDATE chunks SET removed_gen = NULL WHERE removed_gen > ?1", [g])
+            try database.query("UPDATE files SET removed_gen = NULL WHERE removed_gen > ?1", [g])
+        }
+    }
+
+    /// Deletes rows no generation at or after `generation` can see (kept: what `generation` sees).
+    public func collectGarbage(keeping generation: Int64) throws(CodeSageError) {
+        try database.transaction { () throws(CodeSageError) in
+            let g = SQLiteValue.integer(generation)
+            try database.query("DELETE FROM chunk_terms WHERE rowid IN (SELECT id FROM chunks WHERE removed_gen <= ?1)", [g])
+            try database.query("DELETE FROM chunks WHERE removed_gen <= ?1", [g])
+            try database.query("DELETE FROM files WHERE removed_gen <= ?1", [g])
+        }
+    }
+
+    // MARK: files
+
+    /// Files visible in `generation`, by path.
+    public func files(at generation: Int64) throws(CodeSageError) -> [String: FileRecord] {
+        let rows = try database.query(
+            "SELECT id, path, size, mtime_ns, content_hash, language, line_count FROM files WHERE \(Self.visible)",
+            [.integer(generation)])
+        var result: [String: FileRecord] = [:]
+        result.reserveCapacity(rows.count)
+        for row in rows {
+            let record = Self.fileRecord(row)
+            result[record.path] = record
+        }
+        return result
+    }
+
+    /// The file visible in `generation` at `path`, or nil.
+    public func file(path: String, at generation: Int64) throws(CodeSageError) -> FileRecord? {
+        let rows = try database.query(
+            "SELECT id, path, size, mtime_ns, content_hash, language, line_count FROM files WHERE path = ?2 AND \(Self.visible)",
+            [.integer(generation), .text(path)])
+        return rows.first.map(Self.fileRecord)
+    }
+
+    /// Files by id (any generation).
+    public func files(ids: [Int64]) throws(CodeSageError) -> [Int64: FileRecord] {
+        guard !ids.isEmpty else { return [:] }
+        let list = ids.map(String.init).joined(separator: ",")
+        var result: [Int64: FileRecord] = [:]
+        for row in try database.query("SELECT id, path, size, mtime_ns, content_hash, language, line_count FROM files WHERE id IN (\(list))") {
+            let record = Self.fileRecord(row)
+            result[record.id] = record
+        }
+        return result
+    }
+
+    static func fileRecord(_ row: [SQLiteValue]) -> FileRecord {
+        FileRecord(id: row[0].int64Value ?? 0, path: row[1].textValue ?? "", size: row[2].int64Value ?? 0,
+                   modificationTime: row[3].int64Value ?? 0, contentHash: row[4].blobValue ?? [],
+                   language: row[5].textValue, lineCount: Int(row[6].int64Value ?? 0))
+    }
+
+    /// Adds a file and its chunks (and their lexical terms) as of `generation`; returns the file id.
+    /// Call inside a transaction when adding many.
+    @discardableResult
+    public func addFile(path: String, size: Int64, modificationTime: Int64, contentHash: [UInt8], language: String?,
+                        lineCount: Int, chunks: [ChunkDraft], generation: Int64) throws(CodeSageError) -> Int64 {
+        try database.query(
+            "INSERT INTO files(path, size, mtime_ns, content_hash, language, line_count, added_gen) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            [.text(path), .integer(size), .integer(modificationTime), .blob(contentHash), language.map(SQLiteValue.text) ?? .null,
+             .integer(Int64(lineCount)), .integer(generation)])
+        let fileID = database.lastInsertRowID
+        for chunk in chunks {
+            try database.query(
+                """
+                INSERT INTO chunks(file_id, path, start_line, end_line, symbol, kind, signature, language, token_count,
+                                   truncated, part, part_count, text, embedding_key, added_gen)
+                VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                """,
+                Self.chunkValues(chunk, fileID: fileID, path: path, generation: generation))
+            let chunkID = database.lastInsertRowID
+            try database.query(
+                "INSERT INTO chunk_terms(rowid, symbol, path, body) VALUES(?1, ?2, ?3, ?4)",
+                [.integer(chunkID), .text(SearchTerms.indexedText(chunk.symbol ?? "")), .text(SearchTerms.indexedText(path)),
+                 .text(SearchTerms.indexedText(chunk.text))])
+        }
+        return fileID
+    }
+
+    static func chunkValues(_ chunk: ChunkDraft, fileID: Int64, path: String, generation: Int64) -> [SQLiteValue] {
+        func optional(_ text: String?) -> SQLiteValue { text.map(SQLiteValue.text) ?? .null }
+        let location: [SQLiteValue] = [.integer(fileID), .text(path), .integer(Int64(chunk.startLine)), .integer(Int64(chunk.endLine))]
+        let names: [SQLiteValue] = [optional(chunk.symbol), optional(chunk.kind), optional(chunk.signature), optional(chunk.language)]
+        let sizes: [SQLiteValue] = [.integer(Int64(chunk.tokenCount)), .integer(chunk.truncated ? 1 : 0),
+                                    .integer(Int64(chunk.part)), .integer(Int64(chunk.partCount))]
+        let content: [SQLiteValue] = [.text(chunk.text), .blob(chunk.embeddingKey), .integer(generation)]
+        return location + names + sizes + content
+    }
+
+    /// Retires a file and its chunks as of `generation` (still visible to earlier generations).
+    public func retireFile(id: Int64, generation: Int64) throws(CodeSageError) {
+        try database.query("UPDATE files SET removed_gen = ?2 WHERE id = ?1", [.integer(id), .integer(generation)])
+        try database.query("UPDATE chunks SET removed_gen = ?2 WHERE file_id = ?1", [.integer(id), .integer(generation)])
+    }
+
+    /// Records a new size and modification time for a file whose content did not change.
+    public func touchFile(id: Int64, size: Int64, modificationTime: Int64) throws(CodeSageError) {
+        try database.query("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE id = ?1",
+                           [.integer(id), .integer(size), .integer(modificationTime)])
+    }
+
+    // MARK: chunks
+
+    /// Number of chunks and files visible in `generation`.
+    public func counts(at generation: Int64) throws(CodeSageError) -> (files: Int, chunks: Int) {
+        let g = SQLiteValue.integer(generation)
+        let files = try database.query("SELECT count(*) FROM files WHERE \(Self.visible)", [g]).first?.first?.int64Value ?? 0
+        let chunks = try database.query("SELECT count(*) FROM chunks WHERE \(Self.visible)", [g]).first?.first?.int64Value ?? 0
+        return (Int(files), Int(chunks))
+    }
+
+    /// Chunks by id (any generation), in no particular order.
+    public func chunks(ids: [Int64]) throws(CodeSageError) -> [Int64: ChunkRecord] {
+        var result: [Int64: ChunkRecord] = [:]
+        for batch in stride(from: 0, to: ids.count, by: 500) {
+            let slice = ids[batch..<min(batch + 500, ids.count)]
+            let list = slice.map(String.init).joined(separator: ",")
+            for row in try database.query("SELECT \(Self.chunkColumns) FROM chunks WHERE id IN (\(list))") {
+                let record = Self.chunkRecord(row)
+                result[record.id] = record
+            }
+        }
+        return result
+    }
+
+    /// Every chunk visible in `generation`, in id order.
+    public func chunks(at generation: Int64) throws(CodeSageError) -> [ChunkRecord] {
+        try database.query("SELECT \(Self.chunkColumns) FROM chunks WHERE \(Self.visible) ORDER BY id", [.integer(generation)])
+            .map(Self.chunkRecord)
+    }
+
+    static let chunkColumns = """
+        id, file_id, path, start_line, end_line, symbol, kind, signature, language, token_count, truncated, part, part_count, text, embedding_key
+        """
+
+    static func chunkRecord(_ row: [SQLiteValue]) -> ChunkRecord {
+        ChunkRecord(
+            id: row[0].int64Value ?? 0, fileID: row[1].int64Value ?? 0, path: row[2].textValue ?? "",
+            chunk: ChunkDraft(startLine: Int(row[3].int64Value ?? 0), endLine: Int(row[4].int64Value ?? 0), symbol: row[5].textValue,
+                              kind: row[6].textValue, signature: row[7].textValue, language: row[8].textValue,
+                              tokenCount: Int(row[9].int64Value ?? 0), truncated: row[10].int64Value == 1,
+                              part: Int(row[11].int64Value ?? 1), partCount: Int(row[12].int64Value ?? 1),
+                              text: row[13].textValue ?? "", embeddingKey: row[14].blobValue ?? []))
+    }
+
+    /// The ids and vectors of every chunk visible in `generation`, vectors row-major.
+    /// Throws `.corruptData` when a chunk's vector is missing from the embedding cache.
+    public func vectors(at generation: Int64, dimension: Int) throws(CodeSageError) -> (ids: [Int64], matrix: [Float]) {
+        let rows = try database.query(
+            """
+            SELECT c.id, e.codec, e.vector FROM chunks c LEFT JOIN embeddings e ON e.key = c.embedding_key
+            WHERE c.added_gen <= ?1 AND (c.removed_gen IS NULL OR c.removed_gen > ?1) ORDER BY c.id
+            """, [.integer(generation)])
+        var ids: [Int64] = []
+        var matrix: [Float] = []
+        ids.reserveCapacity(rows.count)
+        matrix.reserveCapacity(rows.count * dimension)
+        for row in rows {
+            guard let codec = row[1].int64Value, let blob = row[2].blobValue else {
+                throw CodeSageError(.corruptData, "\(database.path): chunk \(row[0].int64Value ?? -1) has no stored vector")
+            }
+            let vector = try Self.decodeVector(codec: codec, blob, dimension: dimension)
+            ids.append(row[0].int64Value ?? 0)
+            matrix.append(contentsOf: vector)
+        }
+        return (ids, matrix)
+    }
+
+    /// Terms-ranked chunk ids visible in `generation` for an FTS5 `match` expression, best first,
+    /// with their BM25 score (higher is better). Symbol and path terms weigh more than body terms.
+    public func lexicalSearch(match: String, generation: Int64, limit: Int) throws(CodeSageError) -> [(id: Int64, score: Double)] {
+        let rows = try database.query(
+            """
+            SELECT t.rowid, bm25(chunk_terms, 3.0, 1.5, 1.0) AS rank FROM chunk_terms t JOIN chunks c ON c.id = t.rowid
+            WHERE chunk_terms MATCH ?2 AND c.added_gen <= ?1 AND (c.removed_gen IS NULL OR c.removed_gen > ?1)
+            ORDER BY rank LIMIT ?3
+            """, [.integer(generation), .text(match), .integer(Int64(limit))])
+        return rows.map { (id: $0[0].int64Value ?? 0, score: -($0[1].realValue ?? 0)) }
+    }
+
+    // MARK: embedding cache
+
+    /// Cached vectors for `keys` (missing keys are absent from the result).
+    public func cachedVectors(_ keys: [[UInt8]], dimension: Int) throws(CodeSageError) -> [[UInt8]: [Float]] {
+        var result: [[UInt8]: [Float]] = [:]
+        for key in keys {
+            guard let row = try database.query("SELECT codec, vector FROM embeddings WHERE key = ?1", [.blob(key)]).first,
+                  let codec = row[0].int64Value, let blob = row[1].blobValue else { continue }
+            result[key] = try Self.decodeVector(codec: codec, blob, dimension: dimension)
+        }
+        return result
+    }
+
+    /// Stores vectors in the embedding cache (zstd-compressed when `compressVectors`).
+    public func storeVectors(_ entries: [(key: [UInt8], vector: [Float])]) throws(CodeSageError) {
+        for entry in entries {
+            var bytes = entry.vector.withUnsafeBytes { Array($0) }
+            var codec: Int64 = 0
+            if compressVectors {
+                let packed = try ZstdCodec.compress(bytes, level: 3)
+                if packed.count < bytes.count { bytes = packed; codec = 1 }
+            }
+            try database.query("INSERT OR REPLACE INTO embeddings(key, codec, vector) VALUES(?1, ?2, ?3)",
+                               [.blob(entry.key), .integer(codec), .blob(bytes)])
+        }
+    }
+
+    /// Number of vectors in the embedding cache and the bytes they take in the database.
+    public func embeddingCacheSize() throws(CodeSageError) -> (entries: Int, bytes: Int) {
+        let row = try database.query("SELECT count(*), coalesce(sum(length(vector)), 0) FROM embeddings").first
+        return (Int(row?[0].int64Value ?? 0), Int(row?[1].int64Value ?? 0))
+    }
+
+    static func decodeVector(codec: Int64, _ blob: [UInt8], dimension: Int) throws(CodeSageError) -> [Float] {
+        let raw: [UInt8]
+        switch codec {
+        case 0: raw = blob
+        case 1: raw = try ZstdCodec.decompress(blob, limit: dimension * 4)
+        default: throw CodeSageError(.corruptData, "embedding cache: unknown vector codec \(codec)")
+        }
+        guard raw.count == dimension * 4 else {
+            throw CodeSageError(.corruptData, "embedding cache: a vector has \(raw.count) bytes, expected \(dimension * 4)")
+        }
+        return raw.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+}

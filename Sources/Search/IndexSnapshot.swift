@@ -1,0 +1,66 @@
+import CodeSageCore
+import Indexing
+import Platform
+import Foundation
+import VectorIndex
+
+/// One published generation of an index, opened for reading: its manifest, its FAISS file
+/// (memory-mapped when the policy says so) and a connection to the store.
+///
+/// A snapshot keeps answering from its generation while a newer one is being built or published;
+/// open a new snapshot to see the newer one (`isCurrent` says when that is due).
+public final class IndexSnapshot: @unchecked Sendable {
+    public let layout: IndexLayout
+    public let manifest: IndexManifest
+    /// The vector index; nil when the generation has no chunks.
+    public let vectors: FaissIndex?
+    private let store: IndexStore
+    private let storeLock = NSLock()
+
+    /// Indexes larger than this are memory-mapped under the `auto` policy.
+    public static let autoMapThreshold = 100 << 20
+
+    /// Opens the published generation of `layout`; `.notFound` when the root was never indexed.
+    public static func open(layout: IndexLayout, memoryMap: MemoryMapPolicy = .auto) throws(CodeSageError) -> IndexSnapshot {
+        guard let manifest = try IndexManifest.read(path: layout.manifestPath) else {
+            throw CodeSageError(.notFound, "\(layout.root) has no index yet; run `codesage index \(layout.root)` first")
+        }
+        var vectors: FaissIndex?
+        if let info = manifest.vectors {
+            let path = layout.path(of: info.file)
+            let mapped: Bool
+            switch memoryMap {
+            case .true: mapped = true
+            case .false: mapped = false
+            case .auto: mapped = info.bytes > autoMapThreshold
+            }
+            let index = try FaissIndex.read(path: path, memoryMapped: mapped)
+            try index.setProbeCount(info.nprobe)
+            vectors = index
+        }
+        let store = try IndexStore(path: layout.storePath)
+        return IndexSnapshot(layout: layout, manifest: manifest, vectors: vectors, store: store)
+    }
+
+    private init(layout: IndexLayout, manifest: IndexManifest, vectors: FaissIndex?, store: IndexStore) {
+        self.layout = layout
+        self.manifest = manifest
+        self.vectors = vectors
+        self.store = store
+    }
+
+    /// The generation this snapshot answers from.
+    public var generation: Int64 { manifest.generation }
+
+    /// Whether the published manifest still names this snapshot's generation.
+    public func isCurrent() -> Bool {
+        ((try? IndexManifest.read(path: layout.manifestPath))??.generation) == generation
+    }
+
+    /// Runs `body` with the store connection (one caller at a time).
+    public func withStore<T>(_ body: (IndexStore) throws(CodeSageError) -> T) throws(CodeSageError) -> T {
+        storeLock.lock()
+        defer { storeLock.unlock() }
+        return try body(store)
+    }
+}

@@ -1,0 +1,155 @@
+import CodeSageCore
+import Indexing
+import Platform
+
+/// How a query is matched.
+public enum SearchMode: String, Sendable, Codable, CaseIterable {
+    /// Reciprocal-rank fusion of semantic and lexical (the default).
+    case hybrid
+    /// Nearest chunks by embedding (FAISS, inner product of normalised vectors).
+    case semantic
+    /// FTS5 BM25 over identifier-split terms.
+    case lexical
+}
+
+/// A search: the query, how to match it, how many results, which files.
+public struct SearchRequest: Sendable {
+    public var query: String
+    public var mode: SearchMode
+    public var limit: Int
+    public var filter: PathFilter
+
+    public init(query: String, mode: SearchMode = .hybrid, limit: Int = 10, filter: PathFilter = PathFilter()) {
+        self.query = query
+        self.mode = mode
+        self.limit = limit
+        self.filter = filter
+    }
+}
+
+/// One result: a chunk of a file, best first.
+public struct SearchResult: Sendable, Codable, Equatable {
+    /// Path relative to the indexed root.
+    public var path: String
+    public var startLine: Int
+    public var endLine: Int
+    public var symbol: String?
+    public var kind: String?
+    public var language: String?
+    /// Semantic: cosine similarity; lexical: BM25; hybrid: the fused reciprocal-rank score.
+    public var score: Double
+    /// The first lines of the chunk.
+    public var snippet: String
+    /// The file changed (or vanished) since it was indexed: lines may have moved.
+    public var stale: Bool
+}
+
+/// Answers searches from one index snapshot.
+public final class SearchEngine: Sendable {
+    public let snapshot: IndexSnapshot
+    public let embedder: any TextEmbedder
+
+    /// Candidates fetched from each side before filtering and fusion.
+    public static let candidateDepth = 100
+    /// Reciprocal-rank fusion constant (Cormack et al. 2009).
+    public static let fusionK = 60.0
+    /// Weight of the lexical ranking in hybrid fusion (semantic weighs 1).
+    public static let lexicalWeight = 1.0
+    /// Lines of a chunk shown as its snippet.
+    public static let snippetLines = 12
+
+    public init(snapshot: IndexSnapshot, embedder: any TextEmbedder) {
+        self.snapshot = snapshot
+        self.embedder = embedder
+    }
+
+    /// Runs `request`; results best first, at most `request.limit`.
+    public func search(_ request: SearchRequest) throws(CodeSageError) -> [SearchResult] {
+        let query = request.query.trimmingWhitespace()
+        guard !query.isEmpty else { throw CodeSageError(.invalidArgument, "the query is empty") }
+        guard request.limit > 0 else { throw CodeSageError(.invalidArgument, "limit must be at least 1 (got \(request.limit))") }
+        let depth = max(Self.candidateDepth, request.limit * 5)
+
+        var semantic: [(id: Int64, score: Double)] = []
+        var lexical: [(id: Int64, score: Double)] = []
+        if request.mode != .lexical { semantic = try semanticCandidates(query, depth: depth) }
+        if request.mode != .semantic { lexical = try lexicalCandidates(query, depth: depth) }
+
+        let ids = Array(Set(semantic.map(\.id) + lexical.map(\.id)))
+        let (chunks, files) = try snapshot.withStore { (store) throws(CodeSageError) in
+            let chunks = try store.chunks(ids: ids)
+            return (chunks, try store.files(ids: Array(Set(chunks.values.map(\.fileID)))))
+        }
+        func admissible(_ id: Int64) -> Bool {
+            guard let chunk = chunks[id] else { return false }
+            return request.filter.accepts(path: chunk.path, language: chunk.chunk.language)
+        }
+        semantic = semantic.filter { admissible($0.id) }
+        lexical = lexical.filter { admissible($0.id) }
+
+        let ranked: [(id: Int64, score: Double)]
+        switch request.mode {
+        case .semantic: ranked = semantic
+        case .lexical: ranked = lexical
+        case .hybrid: ranked = Fusion.reciprocalRank([semantic.map(\.id), lexical.map(\.id)],
+                                                     weights: [1, Self.lexicalWeight], k: Self.fusionK)
+        }
+
+        var results: [SearchResult] = []
+        var seenDefinitions = Set<String>()
+        for candidate in ranked {
+            guard let record = chunks[candidate.id] else { continue }
+            let chunk = record.chunk
+            if chunk.partCount > 1, let symbol = chunk.symbol {
+                // Parts of one long definition: the best part stands for all of them.
+                guard seenDefinitions.insert("\(record.path)\u{0}\(symbol)").inserted else { continue }
+            }
+            results.append(SearchResult(
+                path: record.path, startLine: chunk.startLine, endLine: chunk.endLine, symbol: chunk.symbol, kind: chunk.kind,
+                language: chunk.language, score: candidate.score, snippet: Self.snippet(chunk.text),
+                stale: isStale(files[record.fileID])))
+            if results.count == request.limit { break }
+        }
+        return results
+    }
+
+    /// Chunk ids nearest to the query's embedding, best first, with cosine similarity.
+    func semanticCandidates(_ query: String, depth: Int) throws(CodeSageError) -> [(id: Int64, score: Double)] {
+        guard let vectors = snapshot.vectors else { return [] }
+        guard let vector = try embedder.embed([query]).first else { return [] }
+        return try vectors.search(vector, k: depth).first?.map { (id: $0.id, score: Double($0.score)) } ?? []
+    }
+
+    /// Chunk ids matching the query's terms, best BM25 first.
+    func lexicalCandidates(_ query: String, depth: Int) throws(CodeSageError) -> [(id: Int64, score: Double)] {
+        guard let match = SearchTerms.matchExpression(for: query) else { return [] }
+        let generation = snapshot.generation
+        return try snapshot.withStore { (store) throws(CodeSageError) in
+            try store.lexicalSearch(match: match, generation: generation, limit: depth)
+        }
+    }
+
+    /// Whether the file on disk no longer has the size and time it had when indexed.
+    func isStale(_ file: FileRecord?) -> Bool {
+        guard let file else { return true }
+        guard let status = try? FileSystem.status(of: snapshot.layout.root + "/" + file.path, followingLinks: true) else { return true }
+        return status.size != file.size || status.modificationTime != file.modificationTime
+    }
+
+    /// The first `snippetLines` lines of `text` (each cut at 200 characters).
+    static func snippet(_ text: String) -> String {
+        text.split(separator: "\n", maxSplits: snippetLines, omittingEmptySubsequences: false)
+            .prefix(snippetLines)
+            .map { $0.count > 200 ? String($0.prefix(200)) + "…" : String($0) }
+            .joined(separator: "\n")
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

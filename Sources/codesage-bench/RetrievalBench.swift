@@ -1,0 +1,47 @@
+import CodeSageCore
+import Embedding
+import Foundation
+import Indexing
+import Platform
+import Search
+
+/// `codesage-bench retrieval`: runs the queries of a retrieval benchmark (../shared/eval format)
+/// against an indexed root and writes the top 10 per query as JSON lines, plus latency figures.
+enum RetrievalBench {
+    static func run(args: [String], configuration: Configuration, modelPath: String) throws {
+        guard let root = option("--root", in: args), let queriesPath = option("--queries", in: args),
+              let out = option("--out", in: args) else {
+            throw CodeSageError(.invalidArgument, "usage: codesage-bench retrieval --root DIR --queries Q.jsonl --out R.jsonl [--field query] [--mode hybrid]")
+        }
+        let field = option("--field", in: args) ?? "query"
+        let modes = (option("--mode", in: args) ?? "hybrid").split(separator: ",").compactMap { SearchMode(rawValue: String($0)) }
+        let layout = IndexLayout(root: try FileSystem.realPath(resolving: root), indexDirectory: configuration.indexDirectory)
+        let snapshot = try IndexSnapshot.open(layout: layout, memoryMap: configuration.memoryMappedIndexes)
+        let encoder = configuration.modelQuantizationEnabled
+            ? try Encoder(quantizedModelDirectory: URL(fileURLWithPath: modelPath)) : try Encoder(modelDirectory: URL(fileURLWithPath: modelPath))
+        let engine = SearchEngine(snapshot: snapshot, embedder: try EncoderEmbedder(encoder: encoder, modelDirectory: modelPath))
+
+        let lines = try String(contentsOfFile: queriesPath, encoding: .utf8).split(separator: "\n")
+        let queries = try lines.map { line -> (id: String, text: String) in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+            return (object["id"] as? String ?? "", object[field] as? String ?? "")
+        }
+        for mode in modes {
+            var output = ""
+            var latencies: [Double] = []
+            for query in queries {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let results = try engine.search(SearchRequest(query: query.text, mode: mode, limit: 10))
+                latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                let items = results.map { ["path": $0.path, "start_line": $0.startLine, "end_line": $0.endLine, "score": $0.score] as [String: Any] }
+                let object: [String: Any] = ["id": query.id, "results": items]
+                output += String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self) + "\n"
+            }
+            let path = modes.count == 1 ? out : out.replacingOccurrences(of: ".jsonl", with: "-\(mode.rawValue).jsonl")
+            try output.write(toFile: path, atomically: true, encoding: .utf8)
+            latencies.sort()
+            print(String(format: "%@ %@: %d queries, latency p50 %.2f ms, p99 %.2f ms -> %@", mode.rawValue, field, queries.count,
+                         latencies[latencies.count / 2], latencies[min(latencies.count - 1, latencies.count * 99 / 100)], path))
+        }
+    }
+}
