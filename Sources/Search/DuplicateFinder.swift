@@ -1,5 +1,6 @@
 import CodeSageCore
 import Indexing
+import VectorIndex
 
 /// A pair of chunks whose embeddings are nearly the same.
 public struct DuplicatePair: Sendable, Codable, Equatable {
@@ -20,18 +21,23 @@ extension SearchEngine {
     /// Neighbours examined per chunk.
     static let duplicateNeighbours = 8
 
-    /// Pairs of chunks with cosine similarity ≥ `threshold`, most similar first, at most `limit`.
+    /// Pairs of chunks whose code embeddings have cosine similarity ≥ `threshold`, most similar
+    /// first, at most `limit`. Exact (a flat index over every chunk): O(n²) inner products.
     /// A chunk is never paired with itself nor with a chunk whose lines overlap it in the same file
     /// (the parts of one long definition).
     public func duplicates(threshold: Double, limit: Int, filter: PathFilter = PathFilter()) throws(CodeSageError) -> [DuplicatePair] {
         guard (0...1).contains(threshold) else { throw CodeSageError(.invalidArgument, "threshold must be between 0 and 1 (got \(threshold))") }
         guard limit > 0 else { throw CodeSageError(.invalidArgument, "limit must be at least 1 (got \(limit))") }
-        guard let vectors = snapshot.vectors else { return [] }
+        guard snapshot.vectors != nil else { return [] }
         let generation = snapshot.generation
         let dimension = snapshot.manifest.model.dimension
         let (chunks, stored) = try snapshot.withStore { (store) throws(CodeSageError) in
-            (try store.chunks(at: generation), try store.vectors(at: generation, dimension: dimension))
+            (try store.chunks(at: generation), try store.vectors(at: generation, dimension: dimension, codeOnly: true))
         }
+        // Code vectors only (the search index mixes in definition summaries): an exact flat index.
+        let vectors = try FaissIndex(dimension: dimension, description: "Flat")
+        try vectors.add(stored.matrix)
+        let rowIDs = stored.ids
         let byID = Dictionary(uniqueKeysWithValues: chunks.map { ($0.id, $0) })
         var pairs: [(a: Int64, b: Int64, score: Double)] = []
         var seen = Set<[Int64]>()
@@ -43,10 +49,11 @@ extension SearchEngine {
             for (offset, neighbours) in hits.enumerated() {
                 let id = stored.ids[start + offset]
                 guard let chunk = byID[id], filter.accepts(path: chunk.path, language: chunk.chunk.language) else { continue }
-                for hit in neighbours where hit.id != id && Double(hit.score) >= threshold {
-                    guard let other = byID[hit.id], filter.accepts(path: other.path, language: other.chunk.language) else { continue }
+                for hit in neighbours where rowIDs[Int(hit.id)] != id && Double(hit.score) >= threshold {
+                    let otherID = rowIDs[Int(hit.id)]
+                    guard let other = byID[otherID], filter.accepts(path: other.path, language: other.chunk.language) else { continue }
                     if other.path == chunk.path && other.chunk.startLine <= chunk.chunk.endLine && chunk.chunk.startLine <= other.chunk.endLine { continue }
-                    let key = [min(id, hit.id), max(id, hit.id)]
+                    let key = [min(id, otherID), max(id, otherID)]
                     if seen.insert(key).inserted { pairs.append((key[0], key[1], Double(hit.score))) }
                 }
             }

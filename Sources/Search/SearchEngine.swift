@@ -54,7 +54,10 @@ public final class SearchEngine: Sendable {
     /// Reciprocal-rank fusion constant (Cormack et al. 2009).
     public static let fusionK = 60.0
     /// Weight of the lexical ranking in hybrid fusion (semantic weighs 1).
-    public static let lexicalWeight = 1.0
+    public static let lexicalWeight = 0.3
+    /// Hybrid ranking prior: a test file's fused score is multiplied by this, so that the
+    /// implementation ranks above the tests that exercise it (tests still rank when they match best).
+    public static let testFileWeight = 0.7
     /// Lines of a chunk shown as its snippet.
     public static let snippetLines = 12
 
@@ -91,8 +94,11 @@ public final class SearchEngine: Sendable {
         switch request.mode {
         case .semantic: ranked = semantic
         case .lexical: ranked = lexical
-        case .hybrid: ranked = Fusion.reciprocalRank([semantic.map(\.id), lexical.map(\.id)],
-                                                     weights: [1, Self.lexicalWeight], k: Self.fusionK)
+        case .hybrid:
+            ranked = Fusion.reciprocalRank([semantic.map(\.id), lexical.map(\.id)], weights: [1, Self.lexicalWeight], k: Self.fusionK)
+                .map { c in (id: c.id, score: TestPaths.isTest(chunks[c.id]?.path ?? "") ? c.score * Self.testFileWeight : c.score) }
+                .enumerated().sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }
+                .map(\.element)
         }
 
         var results: [SearchResult] = []
@@ -114,14 +120,14 @@ public final class SearchEngine: Sendable {
     }
 
     /// Chunk ids nearest to the query's embedding, best first, with cosine similarity.
-    func semanticCandidates(_ query: String, depth: Int) throws(CodeSageError) -> [(id: Int64, score: Double)] {
+    public func semanticCandidates(_ query: String, depth: Int) throws(CodeSageError) -> [(id: Int64, score: Double)] {
         guard let vectors = snapshot.vectors else { return [] }
         guard let vector = try embedder.embed([query]).first else { return [] }
         return try vectors.search(vector, k: depth).first?.map { (id: $0.id, score: Double($0.score)) } ?? []
     }
 
     /// Chunk ids matching the query's terms, best BM25 first.
-    func lexicalCandidates(_ query: String, depth: Int) throws(CodeSageError) -> [(id: Int64, score: Double)] {
+    public func lexicalCandidates(_ query: String, depth: Int) throws(CodeSageError) -> [(id: Int64, score: Double)] {
         guard let match = SearchTerms.matchExpression(for: query) else { return [] }
         let generation = snapshot.generation
         return try snapshot.withStore { (store) throws(CodeSageError) in

@@ -26,6 +26,22 @@ enum RetrievalBench {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
             return (object["id"] as? String ?? "", object[field] as? String ?? "")
         }
+        if let dump = option("--dump-candidates", in: args) {
+            // Semantic and lexical candidate lists with scores and chunk metadata, for fusion experiments.
+            var output = ""
+            for query in queries {
+                let semantic = try engine.semanticCandidates(query.text, depth: 100)
+                let lexical = try engine.lexicalCandidates(query.text, depth: 100)
+                let chunks = try snapshot.withStore { (store) throws(CodeSageError) in try store.chunks(ids: semantic.map(\.id) + lexical.map(\.id)) }
+                func items(_ list: [(id: Int64, score: Double)]) -> [[String: Any]] {
+                    list.compactMap { c in chunks[c.id].map { ["id": c.id, "score": c.score, "path": $0.path, "start_line": $0.chunk.startLine,
+                                                               "end_line": $0.chunk.endLine, "symbol": $0.chunk.symbol ?? "", "part": $0.chunk.part, "parts": $0.chunk.partCount, "kind": $0.chunk.kind ?? "", "tokens": $0.chunk.tokenCount] } }
+                }
+                let object: [String: Any] = ["id": query.id, "semantic": items(semantic), "lexical": items(lexical)]
+                output += String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self) + "\n"
+            }
+            try output.write(toFile: dump, atomically: true, encoding: .utf8)
+        }
         for mode in modes {
             var output = ""
             var latencies: [Double] = []

@@ -10,4 +10,13 @@ public enum ChunkText {
         let words = SearchTerms.split(Array(symbol.unicodeScalars.map { $0 == "." ? "_" : $0 })).joined(separator: " ")
         return path + "\n" + (kind.map { $0 + " " } ?? "") + symbol + " — " + words + "\n" + code
     }
+
+    /// A definition's summary, embedded beside its code: its kind, its qualified name in words and
+    /// its signature ("method context get current context: def get_current_context(silent=False)").
+    /// Queries phrased as descriptions match it better than the body; nil for non-definitions.
+    public static func summary(symbol: String?, kind: String?, signature: String?) -> String? {
+        guard let symbol, !symbol.isEmpty else { return nil }
+        let words = SearchTerms.split(Array(symbol.unicodeScalars.map { $0 == "." ? "_" : $0 })).joined(separator: " ")
+        return (kind.map { $0 + " " } ?? "") + words + ": " + (signature ?? symbol)
+    }
 }

@@ -36,9 +36,9 @@ public struct IndexReport: Codable, Sendable, Equatable {
     /// Files and chunks in the published generation.
     public var files = 0
     public var chunks = 0
-    /// Chunks whose vectors were computed by the model in this run.
+    /// Texts (chunk code and definition summaries) the model embedded in this run.
     public var embedded = 0
-    /// New chunks whose vectors came from the embedding cache (unchanged text).
+    /// Texts of new chunks whose vectors came from the embedding cache (unchanged text).
     public var reused = 0
     /// Files skipped without reading because size and modification time were unchanged.
     public var skipped = 0
@@ -59,6 +59,12 @@ public struct IndexReport: Codable, Sendable, Equatable {
     public var generation: Int64 = 0
     /// Whether this run published a new generation.
     public var published = false
+
+    enum CodingKeys: String, CodingKey {
+        case files, chunks, embedded, reused, skipped, deleted, added, changed, touched, excluded, seconds, indexType
+        case recallAt10 = "recall_at_10"
+        case generation, published
+    }
 }
 
 /// A phase of an index run, for progress reporting.
@@ -244,7 +250,8 @@ public final class Indexer {
         var language: Language?
         var lineCount: Int
         var chunks: [ChunkDraft]
-        var embeddedTexts: [String]
+        /// Text to embed by cache key (code texts and summaries).
+        var texts: [[UInt8]: String]
     }
 
     func prepare(file: DiscoveredFile, text: String, hash: [UInt8]) -> PendingFile {
@@ -255,19 +262,26 @@ public final class Indexer {
         let embedder = self.embedder
         let chunker = Chunker(tokenBudget: budget, countTokens: { embedder.countTokens($0) })
         var drafts: [ChunkDraft] = []
-        var texts: [String] = []
+        var texts: [[UInt8]: String] = [:]
         for chunk in chunker.chunks(of: text, language: language) {
             let embedded = ChunkText.forEmbedding(path: file.relativePath, symbol: chunk.symbol, kind: chunk.kind?.rawValue, code: chunk.text)
-            texts.append(embedded)
+            let key = ContentHash.of(parts: embedder.identity, embedded)
+            texts[key] = embedded
+            var summaryKey: [UInt8]?
+            if let summary = ChunkText.summary(symbol: chunk.symbol, kind: chunk.kind?.rawValue, signature: chunk.signature) {
+                let k = ContentHash.of(parts: embedder.identity, summary)
+                texts[k] = summary
+                summaryKey = k
+            }
             drafts.append(ChunkDraft(
                 startLine: chunk.startLine, endLine: chunk.endLine, symbol: chunk.symbol, kind: chunk.kind?.rawValue,
                 signature: chunk.signature, language: language?.rawValue, tokenCount: chunk.tokenCount,
                 truncated: embedder.countTokens(Substring(embedded)) > embedder.maxTokens - 2,
                 part: chunk.part, partCount: chunk.partCount, text: chunk.text,
-                embeddingKey: ContentHash.of(parts: embedder.identity, embedded)))
+                embeddingKey: key, summaryKey: summaryKey))
         }
         let lineCount = text.isEmpty ? 0 : text.reduce(into: 1) { count, c in if c == "\n" { count += 1 } } - (text.hasSuffix("\n") ? 1 : 0)
-        return PendingFile(file: file, hash: hash, language: language, lineCount: lineCount, chunks: drafts, embeddedTexts: texts)
+        return PendingFile(file: file, hash: hash, language: language, lineCount: lineCount, chunks: drafts, texts: texts)
     }
 
     /// Embeds what the cache lacks and writes `pending` files as generation `generation`.
@@ -277,14 +291,14 @@ public final class Indexer {
         var keys: [[UInt8]] = []
         var textByKey: [[UInt8]: String] = [:]
         for file in pending {
-            for (chunk, text) in zip(file.chunks, file.embeddedTexts) where textByKey[chunk.embeddingKey] == nil {
-                keys.append(chunk.embeddingKey)
-                textByKey[chunk.embeddingKey] = text
+            for (key, text) in file.texts where textByKey[key] == nil {
+                keys.append(key)
+                textByKey[key] = text
             }
         }
         let cached = try store.cachedVectors(keys, dimension: embedder.dimension)
         let missing = keys.filter { cached[$0] == nil }
-        report.reused += pending.reduce(0) { $0 + $1.chunks.count } - missing.count
+        report.reused += keys.count - missing.count
         var computed: [(key: [UInt8], vector: [Float])] = []
         for start in stride(from: 0, to: missing.count, by: options.embeddingBatch) {
             progress(.embedding, report.embedded, report.embedded + missing.count - start)

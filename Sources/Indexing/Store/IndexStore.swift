@@ -31,9 +31,13 @@ public struct ChunkDraft: Sendable, Equatable {
     public var text: String
     /// Key of the chunk's vector in the embedding cache (hash of model + embedded text).
     public var embeddingKey: [UInt8]
+    /// Key of the vector of the definition's summary (kind, name in words, signature), or nil
+    /// for chunks that are not definitions. See `ChunkText.summary`.
+    public var summaryKey: [UInt8]?
 
     public init(startLine: Int, endLine: Int, symbol: String?, kind: String?, signature: String?, language: String?,
-                tokenCount: Int, truncated: Bool, part: Int, partCount: Int, text: String, embeddingKey: [UInt8]) {
+                tokenCount: Int, truncated: Bool, part: Int, partCount: Int, text: String, embeddingKey: [UInt8],
+                summaryKey: [UInt8]? = nil) {
         self.startLine = startLine
         self.endLine = endLine
         self.symbol = symbol
@@ -46,6 +50,7 @@ public struct ChunkDraft: Sendable, Equatable {
         self.partCount = partCount
         self.text = text
         self.embeddingKey = embeddingKey
+        self.summaryKey = summaryKey
     }
 }
 
@@ -102,12 +107,12 @@ public final class IndexStore {
             symbol TEXT, kind TEXT, signature TEXT, language TEXT,
             token_count INTEGER NOT NULL, truncated INTEGER NOT NULL,
             part INTEGER NOT NULL, part_count INTEGER NOT NULL,
-            text TEXT NOT NULL, embedding_key BLOB NOT NULL,
+            text TEXT NOT NULL, embedding_key BLOB NOT NULL, summary_key BLOB,
             added_gen INTEGER NOT NULL, removed_gen INTEGER);
         CREATE INDEX IF NOT EXISTS chunks_by_file ON chunks(file_id);
         CREATE INDEX IF NOT EXISTS chunks_by_generation ON chunks(added_gen, removed_gen);
         CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
-            symbol, path, body, tokenize = "unicode61 remove_diacritics 2 tokenchars '_'");
+            symbol, path, signature, body, tokenize = "porter unicode61 remove_diacritics 2 tokenchars '_'");
         CREATE TABLE IF NOT EXISTS embeddings(
             key BLOB PRIMARY KEY, codec INTEGER NOT NULL, vector BLOB NOT NULL) WITHOUT ROWID;
         """
@@ -208,15 +213,15 @@ public final class IndexStore {
             try database.query(
                 """
                 INSERT INTO chunks(file_id, path, start_line, end_line, symbol, kind, signature, language, token_count,
-                                   truncated, part, part_count, text, embedding_key, added_gen)
-                VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                                   truncated, part, part_count, text, embedding_key, summary_key, added_gen)
+                VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                 """,
                 Self.chunkValues(chunk, fileID: fileID, path: path, generation: generation))
             let chunkID = database.lastInsertRowID
             try database.query(
-                "INSERT INTO chunk_terms(rowid, symbol, path, body) VALUES(?1, ?2, ?3, ?4)",
+                "INSERT INTO chunk_terms(rowid, symbol, path, signature, body) VALUES(?1, ?2, ?3, ?4, ?5)",
                 [.integer(chunkID), .text(SearchTerms.indexedText(chunk.symbol ?? "")), .text(SearchTerms.indexedText(path)),
-                 .text(SearchTerms.indexedText(chunk.text))])
+                 .text(SearchTerms.indexedText(chunk.signature ?? "")), .text(SearchTerms.indexedText(chunk.text))])
         }
         return fileID
     }
@@ -227,7 +232,8 @@ public final class IndexStore {
         let names: [SQLiteValue] = [optional(chunk.symbol), optional(chunk.kind), optional(chunk.signature), optional(chunk.language)]
         let sizes: [SQLiteValue] = [.integer(Int64(chunk.tokenCount)), .integer(chunk.truncated ? 1 : 0),
                                     .integer(Int64(chunk.part)), .integer(Int64(chunk.partCount))]
-        let content: [SQLiteValue] = [.text(chunk.text), .blob(chunk.embeddingKey), .integer(generation)]
+        let content: [SQLiteValue] = [.text(chunk.text), .blob(chunk.embeddingKey), chunk.summaryKey.map(SQLiteValue.blob) ?? .null,
+                                      .integer(generation)]
         return location + names + sizes + content
     }
 
@@ -274,7 +280,7 @@ public final class IndexStore {
     }
 
     static let chunkColumns = """
-        id, file_id, path, start_line, end_line, symbol, kind, signature, language, token_count, truncated, part, part_count, text, embedding_key
+        id, file_id, path, start_line, end_line, symbol, kind, signature, language, token_count, truncated, part, part_count, text, embedding_key, summary_key
         """
 
     static func chunkRecord(_ row: [SQLiteValue]) -> ChunkRecord {
@@ -284,15 +290,21 @@ public final class IndexStore {
                               kind: row[6].textValue, signature: row[7].textValue, language: row[8].textValue,
                               tokenCount: Int(row[9].int64Value ?? 0), truncated: row[10].int64Value == 1,
                               part: Int(row[11].int64Value ?? 1), partCount: Int(row[12].int64Value ?? 1),
-                              text: row[13].textValue ?? "", embeddingKey: row[14].blobValue ?? []))
+                              text: row[13].textValue ?? "", embeddingKey: row[14].blobValue ?? [], summaryKey: row[15].blobValue))
     }
 
-    /// The ids and vectors of every chunk visible in `generation`, vectors row-major.
-    /// Throws `.corruptData` when a chunk's vector is missing from the embedding cache.
-    public func vectors(at generation: Int64, dimension: Int) throws(CodeSageError) -> (ids: [Int64], matrix: [Float]) {
+    /// The ids and search vectors of every chunk visible in `generation`, row-major.
+    ///
+    /// A definition's search vector is the normalised sum of its code vector and its summary
+    /// vector, so its inner product with a query is proportional to the sum of both cosines;
+    /// other chunks use their code vector. With `codeOnly`, every chunk uses its code vector
+    /// (what duplicate detection compares). Throws `.corruptData` when a vector is missing.
+    public func vectors(at generation: Int64, dimension: Int, codeOnly: Bool = false) throws(CodeSageError) -> (ids: [Int64], matrix: [Float]) {
         let rows = try database.query(
             """
-            SELECT c.id, e.codec, e.vector FROM chunks c LEFT JOIN embeddings e ON e.key = c.embedding_key
+            SELECT c.id, e.codec, e.vector, s.codec, s.vector FROM chunks c
+            LEFT JOIN embeddings e ON e.key = c.embedding_key
+            LEFT JOIN embeddings s ON s.key = c.summary_key
             WHERE c.added_gen <= ?1 AND (c.removed_gen IS NULL OR c.removed_gen > ?1) ORDER BY c.id
             """, [.integer(generation)])
         var ids: [Int64] = []
@@ -303,7 +315,13 @@ public final class IndexStore {
             guard let codec = row[1].int64Value, let blob = row[2].blobValue else {
                 throw CodeSageError(.corruptData, "\(database.path): chunk \(row[0].int64Value ?? -1) has no stored vector")
             }
-            let vector = try Self.decodeVector(codec: codec, blob, dimension: dimension)
+            var vector = try Self.decodeVector(codec: codec, blob, dimension: dimension)
+            if !codeOnly, let summaryCodec = row[3].int64Value, let summaryBlob = row[4].blobValue {
+                let summary = try Self.decodeVector(codec: summaryCodec, summaryBlob, dimension: dimension)
+                for i in 0..<dimension { vector[i] += summary[i] }
+                let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                if norm > 0 { for i in 0..<dimension { vector[i] /= norm } }
+            }
             ids.append(row[0].int64Value ?? 0)
             matrix.append(contentsOf: vector)
         }
@@ -311,11 +329,11 @@ public final class IndexStore {
     }
 
     /// Terms-ranked chunk ids visible in `generation` for an FTS5 `match` expression, best first,
-    /// with their BM25 score (higher is better). Symbol and path terms weigh more than body terms.
+    /// with their BM25 score (higher is better). Terms are Porter-stemmed; symbol and signature terms weigh more than path and body terms.
     public func lexicalSearch(match: String, generation: Int64, limit: Int) throws(CodeSageError) -> [(id: Int64, score: Double)] {
         let rows = try database.query(
             """
-            SELECT t.rowid, bm25(chunk_terms, 3.0, 1.5, 1.0) AS rank FROM chunk_terms t JOIN chunks c ON c.id = t.rowid
+            SELECT t.rowid, bm25(chunk_terms, 5.0, 1.0, 2.0, 1.0) AS rank FROM chunk_terms t JOIN chunks c ON c.id = t.rowid
             WHERE chunk_terms MATCH ?2 AND c.added_gen <= ?1 AND (c.removed_gen IS NULL OR c.removed_gen > ?1)
             ORDER BY rank LIMIT ?3
             """, [.integer(generation), .text(match), .integer(Int64(limit))])
