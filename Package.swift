@@ -133,8 +133,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CLITests", dependencies: ["CodeSageCore"]),
-        .testTarget(name: "IndexingTests", dependencies: ["Indexing", "Embedding", "Platform", "CodeSageCore"]),
-        .testTarget(name: "SearchTests", dependencies: ["Search", "Indexing", "Platform", "CodeSageCore"]),
+        .testTarget(name: "IndexingTests", dependencies: ["Indexing", "Search", "VectorIndex", "Embedding", "Platform", "CodeSageCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,59 +4,6 @@ import Testing
 @testable import Indexing
 @testable import Platform
 
-/// A throw-away tree of files, folders and links under a fresh temporary folder.
-private final class Fixture {
-    let root: String
-
-    init() throws {
-        root = try FileSystem.makeTemporaryFolder(prefix: "codesage-discovery")
-    }
-
-    deinit {
-        // Undo any chmod 000 so that the tree can be removed.
-        if let paths = FileManager.default.subpaths(atPath: root) {
-            for path in paths { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(root)/\(path)") }
-        }
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
-    /// Writes `contents` to `path` (relative to the root), creating folders on the way.
-    func write(_ path: String, _ contents: String = "") throws {
-        try write(path, bytes: Array(contents.utf8))
-    }
-
-    /// Writes raw bytes to `path` (relative to the root), creating folders on the way.
-    func write(_ path: String, bytes: [UInt8]) throws {
-        let full = "\(root)/\(path)"
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try FileSystem.writeDurably(bytes, to: full)
-    }
-
-    /// Creates the folder `path` (relative to the root).
-    func folder(_ path: String) throws {
-        try FileManager.default.createDirectory(atPath: "\(root)/\(path)", withIntermediateDirectories: true)
-    }
-
-    /// Creates a symbolic link at `path` (relative to the root) whose content is `target`, as written.
-    func link(_ path: String, to target: String) throws {
-        try FileManager.default.createSymbolicLink(atPath: "\(root)/\(path)", withDestinationPath: target)
-    }
-
-    /// Runs a shell command in the root (for what Foundation cannot make: FIFOs, names that are not UTF-8).
-    func shell(_ command: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(command)")
-    }
-
-    func discover(_ options: DiscoveryOptions = .init()) throws -> DiscoveryResult {
-        try FileDiscovery.discover(root: root, options: options)
-    }
-}
 
 fileprivate extension DiscoveryResult {
     /// The files' relative paths, in result order.
@@ -240,7 +187,7 @@ struct IgnoreRuleTests {
 struct FileDiscoveryTests {
     @Test("nested .gitignore, .git/info/exclude and .codesageignore give git's answers")
     func ignoreFiles() throws {
-        let tree = try Fixture()
+        let tree = try TreeFixture()
         try tree.write(".gitignore", [
             "*.log", "/top.txt", "build/", "!important.log", "docs/**/*.tmp", "ignored-dir/", "!ignored-dir/inner.txt",
             "\\#hash.txt", "\\!bang.txt", "space\\ ", "weird[0-9]?.c", "",
@@ -282,7 +229,7 @@ struct FileDiscoveryTests {
 
     @Test("the ignore file names and excluded names and paths are options")
     func exclusions() throws {
-        let tree = try Fixture()
+        let tree = try TreeFixture()
         try tree.write(".gitignore", "*.txt\n")
         try tree.write("custom.ignore", "*.md\n")
         try tree.write("a.txt", "x")
@@ -305,7 +252,7 @@ struct FileDiscoveryTests {
 
     @Test("size cap, sizes, times and languages from names")
     func sizesAndLanguages() throws {
-        let tree = try Fixture()
+        let tree = try TreeFixture()
         try tree.write("exact.py", String(repeating: "x", count: 40))
         try tree.write("over.py", String(repeating: "x", count: 41))
         try tree.write("empty.swift", "")
@@ -337,9 +284,9 @@ struct FileDiscoveryTests {
 
     @Test("links inside the root are followed under the link's path; others are reported")
     func symlinks() throws {
-        let outside = try Fixture()
+        let outside = try TreeFixture()
         try outside.write("secret.c", "int x;")
-        let tree = try Fixture()
+        let tree = try TreeFixture()
         try tree.write("lib/util.c", "int util;")
         try tree.write("lib/.gitignore", "*.o\n")
         try tree.write("lib/util.o", "x")
@@ -378,7 +325,7 @@ struct FileDiscoveryTests {
 
     @Test("a root given through a link, a missing root and a file root")
     func roots() throws {
-        let tree = try Fixture()
+        let tree = try TreeFixture()
         try tree.write("real/a.swift", "let a = 1")
         try tree.link("via", to: "real")
         let viaLink = try FileDiscovery.discover(root: "\(tree.root)/via")
@@ -390,7 +337,7 @@ struct FileDiscoveryTests {
 
     @Test("FIFOs are special; names that are not UTF-8 are unreadable")
     func specialAndBadNames() throws {
-        let tree = try Fixture()
+        let tree = try TreeFixture()
         try tree.write("ok.txt", "x")
         try tree.shell("mkfifo pipe && printf 'x' > \"$(printf 'bad\\377name')\"")
         let result = try tree.discover()
@@ -401,7 +348,7 @@ struct FileDiscoveryTests {
 
     @Test("a folder without permission is reported, not thrown", .enabled(if: getuid() != 0, "root reads any folder"))
     func unreadableFolder() throws {
-        let tree = try Fixture()
+        let tree = try TreeFixture()
         try tree.write("closed/a.txt", "x")
         try tree.write("open.txt", "x")
         try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: "\(tree.root)/closed")
@@ -417,7 +364,7 @@ struct FileDiscoveryTests {
 struct SourceTextTests {
     @Test("a NUL in the first 8,000 bytes means binary")
     func binarySniff() throws {
-        let tree = try Fixture()
+        let tree = try TreeFixture()
         var early = [UInt8](repeating: UInt8(ascii: "a"), count: 9_000)
         early[7_999] = 0
         try tree.write("early.bin", bytes: early)
@@ -434,7 +381,7 @@ struct SourceTextTests {
 
     @Test("invalid UTF-8 becomes U+FFFD; a BOM is dropped from the text but kept in the bytes")
     func decoding() throws {
-        let tree = try Fixture()
+        let tree = try TreeFixture()
         let invalid: [UInt8] = [0x61, 0xFF, 0x62, 0xC3, 0x28, 0xE2, 0x82]
         try tree.write("bad.txt", bytes: invalid)
         #expect(try SourceText.load(path: "\(tree.root)/bad.txt", maxSize: 100) == .text("a\u{FFFD}b\u{FFFD}(\u{FFFD}", bytes: invalid))
@@ -447,7 +394,7 @@ struct SourceTextTests {
 
     @Test("over the cap is tooLarge; a missing file throws notFound")
     func limits() throws {
-        let tree = try Fixture()
+        let tree = try TreeFixture()
         try tree.write("big.txt", String(repeating: "x", count: 101))
         #expect(try SourceText.load(path: "\(tree.root)/big.txt", maxSize: 100) == .tooLarge)
         #expect(try SourceText.load(path: "\(tree.root)/big.txt", maxSize: 101) != .tooLarge)
@@ -462,7 +409,7 @@ struct SourceTextTests {
 struct DirectoryListingTests {
     @Test("entries carry their kinds; status and realPath follow links or not")
     func primitives() throws {
-        let tree = try Fixture()
+        let tree = try TreeFixture()
         try tree.write("file.txt", "12345")
         try tree.folder("folder")
         try tree.link("link", to: "file.txt")
