@@ -81,9 +81,56 @@ struct CLITests {
 
     @Test("capabilities not in this build say so with exit code 69")
     func notYet() throws {
-        let outcome = try CodeSageBinary.run(["index", "."])
+        let outcome = try CodeSageBinary.run(["supervise", "--socket-dir", "/tmp/codesage-none"])
         #expect(outcome.status == 69)
         #expect(outcome.stderr.contains("not part of this build yet"))
+    }
+
+    @Test("index --json reports what it did; search --json returns ranked results with lines; a re-run only stats")
+    func indexAndSearch() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("codesage-cli-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/pkg", withIntermediateDirectories: true)
+        try "def parse_arguments(argv):\n    options = {}\n    for word in argv:\n        options[word] = True\n    return options\n"
+            .write(toFile: root + "/pkg/cli.py", atomically: true, encoding: .utf8)
+        try "package net\n\nfunc OpenSocket(address string) error {\n\treturn dial(address)\n}\n"
+            .write(toFile: root + "/pkg/net.go", atomically: true, encoding: .utf8)
+
+        let index = try CodeSageBinary.run(["index", root, "--json"])
+        #expect(index.status == 0, "\(index.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(index.stdout.utf8)) as? [String: Any])
+        for key in ["files", "chunks", "embedded", "reused", "skipped", "deleted", "seconds", "index_type", "recall_at_10"] {
+            #expect(report[key] != nil, "missing \(key)")
+        }
+        #expect(report["files"] as? Int == 2 && report["index_type"] as? String == "IVF1,Flat" && report["recall_at_10"] as? Double == 1)
+
+        let search = try CodeSageBinary.run(["search", "--path", root, "--json", "--limit", "3", "parse command line arguments"])
+        #expect(search.status == 0, "\(search.stderr)")
+        let results = try #require(try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [[String: Any]])
+        let top = try #require(results.first)
+        #expect(top["path"] as? String == "pkg/cli.py" && top["start_line"] as? Int == 1 && top["end_line"] as? Int == 5)
+        #expect(top["symbol"] as? String == "parse_arguments" && top["language"] as? String == "python" && top["stale"] as? Bool == false)
+        #expect(top["score"] is Double && (top["snippet"] as? String)?.hasPrefix("def parse_arguments") == true)
+
+        let semantic = try CodeSageBinary.run(["search", "--path", root, "--json", "--mode", "semantic", "open a network connection"])
+        #expect((try JSONSerialization.jsonObject(with: Data(semantic.stdout.utf8)) as? [[String: Any]])?.first?["path"] as? String == "pkg/net.go")
+
+        let again = try CodeSageBinary.run(["index", root, "--json"])
+        let second = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+        #expect(second["skipped"] as? Int == 2 && second["embedded"] as? Int == 0)
+    }
+
+    @Test("search refuses an unindexed root, a bad mode and an empty query clearly")
+    func searchErrors() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("codesage-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let unindexed = try CodeSageBinary.run(["search", "--path", root, "anything"])
+        #expect(unindexed.status == 66 && unindexed.stderr.contains("no index"))
+        let badMode = try CodeSageBinary.run(["search", "--path", root, "--mode", "fuzzy", "anything"])
+        #expect(badMode.status == 64 && badMode.stderr.contains("--mode"))
+        let missing = try CodeSageBinary.run(["index", root + "/nope"])
+        #expect(missing.status == 66)
     }
 
     @Test("embed answers every awkward input in order: empty, spaces, emoji, lone surrogates, 1 MB")
