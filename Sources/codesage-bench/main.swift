@@ -4,6 +4,7 @@ import Platform
 
 /// `codesage-bench embed --chunks FILE.json [--model PATH] [--threads N] [--blas-threads N] [--modes fp32,int8] [--limit N]`
 /// `codesage-bench retrieval --root DIR --queries Q.jsonl --out R.jsonl [--field query] [--mode hybrid,semantic,lexical]`
+/// `codesage-bench search-latency --source DIR --queries Q.jsonl [--chunks 10000,100000]`
 /// Results go to stdout; run through scripts/bench-embed.
 func option(_ name: String, in args: [String]) -> String? {
     guard let index = args.firstIndex(of: name), index + 1 < args.count else { return nil }
@@ -12,10 +13,15 @@ func option(_ name: String, in args: [String]) -> String? {
 
 let args = Array(CommandLine.arguments.dropFirst())
 do {
-    if args.first == "retrieval" {
+    if args.first == "retrieval" || args.first == "search-latency" {
         let configuration = try Configuration(environment: ProcessInfoReader.environment(), home: ProcessInfoReader.homeDirectory(),
                                               onlineCPUs: ProcessInfoReader.onlineCPUCount())
-        try RetrievalBench.run(args: args, configuration: configuration, modelPath: option("--model", in: args) ?? configuration.modelPath)
+        let model = option("--model", in: args) ?? configuration.modelPath
+        if args.first == "retrieval" {
+            try RetrievalBench.run(args: args, configuration: configuration, modelPath: model)
+        } else {
+            try SearchLatencyBench.run(args: args, configuration: configuration, modelPath: model)
+        }
         exit(0)
     }
     guard args.first == "embed", let chunks = option("--chunks", in: args) else {

@@ -23,12 +23,30 @@ public struct IndexManifest: Codable, Sendable, Equatable {
     /// The vector index; nil when there is nothing to search (no chunks).
     public var vectors: VectorIndexInfo?
 
+    public init(formatVersion: Int = IndexManifest.currentFormat, generation: Int64, publishedAt: String, root: String,
+                model: ModelInfo, files: Int, chunks: Int, vectors: VectorIndexInfo?) {
+        self.formatVersion = formatVersion
+        self.generation = generation
+        self.publishedAt = publishedAt
+        self.root = root
+        self.model = model
+        self.files = files
+        self.chunks = chunks
+        self.vectors = vectors
+    }
+
     /// The embedding model of an index.
     public struct ModelInfo: Codable, Sendable, Equatable {
         /// Identity used in embedding-cache keys (name, precision, weights digest).
         public var identity: String
         public var dimension: Int
         public var quantized: Bool
+
+        public init(identity: String, dimension: Int, quantized: Bool) {
+            self.identity = identity
+            self.dimension = dimension
+            self.quantized = quantized
+        }
     }
 
     /// How the FAISS file was built and what recall it measured.
@@ -49,6 +67,20 @@ public struct IndexManifest: Codable, Sendable, Equatable {
         public var recallSample: Int
         /// Why this index type was chosen.
         public var reason: String
+
+        public init(file: String, factory: String, nlist: Int, nprobe: Int, count: Int, bytes: Int, exact: Bool,
+                    recallAt10: Double, recallSample: Int, reason: String) {
+            self.file = file
+            self.factory = factory
+            self.nlist = nlist
+            self.nprobe = nprobe
+            self.count = count
+            self.bytes = bytes
+            self.exact = exact
+            self.recallAt10 = recallAt10
+            self.recallSample = recallSample
+            self.reason = reason
+        }
     }
 
     /// Current `formatVersion`.

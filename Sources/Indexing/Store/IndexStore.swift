@@ -86,12 +86,15 @@ public final class IndexStore {
         try database.execute(Self.schema)
         let version = try metaValue("schema_version")
         if version == nil {
+            try database.execute("INSERT INTO chunk_terms(chunk_terms, rank) VALUES('rank', 'bm25(\(Self.columnWeights))')")
             try setMetaValue("schema_version", String(Self.schemaVersion))
         } else if version != String(Self.schemaVersion) {
             throw CodeSageError(.corruptData, "\(path): index store schema version \(version!) is not \(Self.schemaVersion); rebuild with `codesage index --rebuild`")
         }
     }
 
+    /// The embeddings table is a rowid table: as WITHOUT ROWID, each 1,536-byte vector spilled to an
+    /// overflow page (4.7 KB per vector measured); in a rowid table two fit in a 4 KB page.
     static let schema = """
         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS files(
@@ -114,8 +117,11 @@ public final class IndexStore {
         CREATE VIRTUAL TABLE IF NOT EXISTS chunk_terms USING fts5(
             symbol, path, signature, body, tokenize = "porter unicode61 remove_diacritics 2 tokenchars '_'");
         CREATE TABLE IF NOT EXISTS embeddings(
-            key BLOB PRIMARY KEY, codec INTEGER NOT NULL, vector BLOB NOT NULL) WITHOUT ROWID;
+            key BLOB NOT NULL UNIQUE, codec INTEGER NOT NULL, vector BLOB NOT NULL);
         """
+
+    /// BM25 weights of the lexical columns symbol, path, signature, body (the table's `rank`).
+    static let columnWeights = "5.0, 1.0, 2.0, 1.0"
 
     static let visible = "added_gen <= ?1 AND (removed_gen IS NULL OR removed_gen > ?1)"
 
@@ -329,15 +335,33 @@ public final class IndexStore {
     }
 
     /// Terms-ranked chunk ids visible in `generation` for an FTS5 `match` expression, best first,
-    /// with their BM25 score (higher is better). Terms are Porter-stemmed; symbol and signature terms weigh more than path and body terms.
+    /// with their BM25 score (higher is better). Terms are Porter-stemmed; symbol and signature
+    /// terms weigh more than path and body terms (`columnWeights`).
+    ///
+    /// FTS5 ranks on its own (`ORDER BY rank` over the table alone is its fast path); rows of other
+    /// generations are dropped afterwards, fetching more when some were dropped.
     public func lexicalSearch(match: String, generation: Int64, limit: Int) throws(CodeSageError) -> [(id: Int64, score: Double)] {
-        let rows = try database.query(
-            """
-            SELECT t.rowid, bm25(chunk_terms, 5.0, 1.0, 2.0, 1.0) AS rank FROM chunk_terms t JOIN chunks c ON c.id = t.rowid
-            WHERE chunk_terms MATCH ?2 AND c.added_gen <= ?1 AND (c.removed_gen IS NULL OR c.removed_gen > ?1)
-            ORDER BY rank LIMIT ?3
-            """, [.integer(generation), .text(match), .integer(Int64(limit))])
-        return rows.map { (id: $0[0].int64Value ?? 0, score: -($0[1].realValue ?? 0)) }
+        var fetch = limit + 16
+        while true {
+            let rows = try database.query("SELECT rowid, rank FROM chunk_terms WHERE chunk_terms MATCH ?1 ORDER BY rank LIMIT ?2",
+                                          [.text(match), .integer(Int64(fetch))])
+            let ids = rows.compactMap { $0[0].int64Value }
+            let visible = try visibleChunks(ids, generation: generation)
+            let ranked = rows.compactMap { row -> (id: Int64, score: Double)? in
+                guard let id = row[0].int64Value, visible.contains(id) else { return nil }
+                return (id, -(row[1].realValue ?? 0))
+            }
+            if ranked.count >= limit || rows.count < fetch { return Array(ranked.prefix(limit)) }
+            fetch *= 4
+        }
+    }
+
+    /// Which of `ids` are visible in `generation`.
+    func visibleChunks(_ ids: [Int64], generation: Int64) throws(CodeSageError) -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        let list = ids.map(String.init).joined(separator: ",")
+        return Set(try database.query("SELECT id FROM chunks WHERE id IN (\(list)) AND \(Self.visible)", [.integer(generation)])
+            .compactMap { $0[0].int64Value })
     }
 
     // MARK: embedding cache

@@ -1,0 +1,134 @@
+import CodeSageCore
+import Embedding
+import Foundation
+import Indexing
+import Platform
+import Search
+
+/// `codesage-bench search-latency`: search latency per mode on a synthetic index of N chunks.
+///
+/// Chunk texts are real source lines (cycled from `--source`, any folder of code); vectors are
+/// clustered random unit vectors (synthetic, as the benchmark allows for the large case); queries are real
+/// sentences embedded by the real model. The index is planned and built as `codesage index` does.
+enum SearchLatencyBench {
+    static func run(args: [String], configuration: Configuration, modelPath: String) throws {
+        guard let source = option("--source", in: args), let queriesPath = option("--queries", in: args) else {
+            throw CodeSageError(.invalidArgument, "usage: codesage-bench search-latency --source DIR --queries Q.jsonl [--chunks 10000,100000]")
+        }
+        let sizes = (option("--chunks", in: args) ?? "10000,100000").split(separator: ",").compactMap { Int($0) }
+        let lines = try sourceLines(source)
+        let queries = try String(contentsOfFile: queriesPath, encoding: .utf8).split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["query"] as? String
+        }
+        let encoder = try Encoder(modelDirectory: URL(fileURLWithPath: modelPath))
+        let embedder = try EncoderEmbedder(encoder: encoder, modelDirectory: modelPath)
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(ProcessInfoReader.loadAverage()); \(lines.count) source lines, \(queries.count) queries")
+        for size in sizes {
+            let folder = try FileSystem.makeTemporaryFolder(prefix: "codesage-latency")
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let layout = IndexLayout(root: folder)
+            try FileSystem.makeFolders(layout.directory)
+            let started = Date()
+            try buildSyntheticIndex(layout: layout, chunks: size, lines: lines, dimension: embedder.dimension, identity: embedder.identity,
+                                    configuration: configuration)
+            let manifest = try IndexManifest.read(path: layout.manifestPath)!
+            let storeBytes = try FileSystem.size(of: layout.storePath)
+            print(String(format: "%d chunks: built in %.1f s; %@ nprobe %d, recall@10 %.3f; faiss %d bytes, store %llu bytes (%.0f bytes/chunk)",
+                         size, Date().timeIntervalSince(started), manifest.vectors!.factory, manifest.vectors!.nprobe, manifest.vectors!.recallAt10,
+                         manifest.vectors!.bytes, storeBytes, Double(Int(storeBytes) + manifest.vectors!.bytes) / Double(size)))
+            let engine = SearchEngine(snapshot: try IndexSnapshot.open(layout: layout, memoryMap: configuration.memoryMappedIndexes), embedder: embedder)
+            func median(_ body: (String) throws -> Void) rethrows -> Double {
+                var times: [Double] = []
+                for query in queries {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    try body(query)
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                }
+                return times.sorted()[times.count / 2]
+            }
+            let embedOnly = try median { _ = try embedder.embed([$0]) }
+            let semanticOnly = try median { _ = try engine.semanticCandidates($0, depth: 100) }
+            let lexicalOnly = try median { _ = try engine.lexicalCandidates($0, depth: 100) }
+            let probe = try embedder.embed([queries[0]])[0]
+            let faissOnly = try median { _ in _ = try engine.snapshot.vectors!.search(probe, k: 100) }
+            print(String(format: "  FAISS top-100 alone %.3f ms", faissOnly))
+            print(String(format: "  parts (median): query embedding %.2f ms, embedding + FAISS top-100 %.2f ms, FTS5 top-100 %.2f ms",
+                         embedOnly, semanticOnly, lexicalOnly))
+            for mode in SearchMode.allCases {
+                _ = try engine.search(SearchRequest(query: queries[0], mode: mode))  // warm-up
+                var latencies: [Double] = []
+                for query in queries {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    _ = try engine.search(SearchRequest(query: query, mode: mode, limit: 10))
+                    latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                }
+                latencies.sort()
+                print(String(format: "  %@: p50 %.2f ms, p99 %.2f ms (%d queries)", mode.rawValue, latencies[latencies.count / 2],
+                             latencies[min(latencies.count - 1, latencies.count * 99 / 100)], latencies.count))
+            }
+        }
+    }
+
+    /// Non-blank lines of the source files under `folder` (as discovery finds them).
+    static func sourceLines(_ folder: String) throws -> [String] {
+        let found = try FileDiscovery.discover(root: folder)
+        var lines: [String] = []
+        for file in found.files where file.language.map(Language.definitionAware.contains) == true {
+            if case .text(let text, _) = try SourceText.load(path: folder + "/" + file.relativePath, maxSize: 1 << 20) {
+                lines += text.split(separator: "\n").map(String.init).filter { !$0.allSatisfy(\.isWhitespace) }
+            }
+        }
+        guard !lines.isEmpty else { throw CodeSageError(.invalidArgument, "no source lines under \(folder)") }
+        return lines
+    }
+
+    static func unit(_ vector: [Float]) -> [Float] {
+        let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return vector.map { $0 / norm }
+    }
+
+    /// A store and FAISS index of `chunks` synthetic chunks (12 real lines each, clustered random vectors) in 100 files.
+    static func buildSyntheticIndex(layout: IndexLayout, chunks: Int, lines: [String], dimension: Int, identity: String,
+                                    configuration: Configuration) throws {
+        let store = try IndexStore(path: layout.storePath)
+        var generator = SystemRandomNumberGenerator()
+        // Clustered like real embeddings: each vector is a unit vector near one of √n random centres.
+        let centres = (0..<max(1, Int(Double(chunks).squareRoot()))).map { _ in unit((0..<dimension).map { _ in Float.random(in: -1...1, using: &generator) }) }
+        let perFile = (chunks + 99) / 100
+        var made = 0
+        var line = 0
+        try store.database.transaction { () throws(CodeSageError) in
+            for file in 0..<100 where made < chunks {
+                var drafts: [ChunkDraft] = []
+                var vectors: [(key: [UInt8], vector: [Float])] = []
+                for c in 0..<min(perFile, chunks - made) {
+                    let text = (0..<12).map { lines[(line + $0) % lines.count] }.joined(separator: "\n")
+                    line += 12
+                    let centre = centres[Int.random(in: 0..<centres.count, using: &generator)]
+                    let vector = unit((0..<dimension).map { centre[$0] + 0.06 * Float.random(in: -1...1, using: &generator) })
+                    let key = ContentHash.of(parts: identity, "\(file)/\(c)", text)
+                    vectors.append((key, vector))
+                    drafts.append(ChunkDraft(startLine: c * 12 + 1, endLine: c * 12 + 12, symbol: "f\(file)_\(c)", kind: "function",
+                                             signature: nil, language: "python", tokenCount: 100, truncated: false, part: 1, partCount: 1,
+                                             text: text, embeddingKey: key))
+                }
+                try store.storeVectors(vectors)
+                try store.addFile(path: "pkg\(file)/module.py", size: 0, modificationTime: 0, contentHash: [], language: "python",
+                                  lineCount: drafts.count * 12, chunks: drafts, generation: 1)
+                made += drafts.count
+            }
+        }
+        let (ids, matrix) = try store.vectors(at: 1, dimension: dimension)
+        let plan = VectorIndexPlan.choose(count: ids.count, dimension: dimension, compression: configuration.indexCompression,
+                                          type: configuration.indexCompressionType, targetMemoryBytes: configuration.targetMemoryBytes)
+        let file = IndexLayout.vectorFileName(generation: 1)
+        let built = try VectorIndexBuilder.build(ids: ids, matrix: matrix, dimension: dimension, plan: plan, to: layout.path(of: file))
+        let manifest = IndexManifest(
+            formatVersion: IndexManifest.currentFormat, generation: 1, publishedAt: IndexManifest.timestamp(), root: layout.root,
+            model: .init(identity: identity, dimension: dimension, quantized: false), files: 100, chunks: ids.count,
+            vectors: .init(file: file, factory: plan.factory, nlist: plan.nlist, nprobe: built.nprobe, count: ids.count,
+                           bytes: Int(try FileSystem.size(of: layout.path(of: file))), exact: plan.isExact,
+                           recallAt10: built.recallAt10, recallSample: built.recallSample, reason: plan.reason))
+        try manifest.write(to: layout.manifestPath)
+    }
+}
