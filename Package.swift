@@ -91,6 +91,9 @@ let package = Package(
             dependencies: ["CodeSageCore", "Indexing", "VectorIndex", "Platform"]
         ),
 
+        // Line counts, imports, file outlines and undocumented definitions of a root or a file.
+        .target(name: "CodeInsight", dependencies: ["CodeSageCore", "Indexing"]),
+
         // MCP tools and transports (stdio, Streamable HTTP over NIO).
         .target(
             name: "MCPServer",
@@ -133,6 +136,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CLITests", dependencies: ["CodeSageCore"]),
+        .testTarget(name: "CodeInsightTests", dependencies: ["CodeInsight", "Indexing", "CodeSageCore"]),
         .testTarget(name: "IndexingTests", dependencies: ["Indexing", "Search", "VectorIndex", "Embedding", "Platform", "CodeSageCore"]),
     ],
     swiftLanguageModes: [.v6]

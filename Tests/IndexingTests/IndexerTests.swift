@@ -202,6 +202,24 @@ struct IndexerTests {
         #expect(try IndexManifest.read(path: layout.manifestPath)?.model.identity == "b")
     }
 
+    @Test("a damaged store is corrupt data; --rebuild replaces it")
+    func damagedStore() throws {
+        let tree = try makeRepository()
+        defer { withExtendedLifetime(tree) {} }
+        let layout = IndexLayout(root: tree.root)
+        _ = try Indexer(layout: layout, embedder: WordHashEmbedder()).run()
+        for suffix in ["-wal", "-shm"] { try FileSystem.remove(layout.storePath + suffix) }
+        try FileSystem.writeDurably(Array(repeating: 0x5a, count: 8_192), to: layout.storePath)
+        #expect { try Indexer(layout: layout, embedder: WordHashEmbedder()).run() } throws: {
+            ($0 as? CodeSageError)?.code == .corruptData && ($0 as? CodeSageError)?.message.contains("--rebuild") == true
+        }
+        var options = IndexOptions()
+        options.rebuild = true
+        let report = try Indexer(layout: layout, embedder: WordHashEmbedder(), options: options).run()
+        #expect(report.published && report.generation == 2 && report.chunks > 0)
+        #expect(try lexicalPaths(layout, "StartServer", embedder: WordHashEmbedder()).first == "src/server.go")
+    }
+
     @Test("a damaged manifest is reported as corrupt data, not a crash")
     func damagedManifest() throws {
         let tree = try makeRepository()

@@ -110,7 +110,7 @@ public final class Indexer {
         if let previous, previous.model.identity != embedder.identity {
             indexingLog.info("the model changed (\(previous.model.identity) → \(embedder.identity)); every file is re-embedded")
         }
-        let store = try IndexStore(path: layout.storePath, compressVectors: options.compressesVectors)
+        let store = try openStore()
         try store.discardUnpublished(after: published)
         let next = published + 1
         var report = IndexReport()
@@ -119,9 +119,7 @@ public final class Indexer {
         progress(.discovering, 0, 0)
         var discoveryOptions = DiscoveryOptions()
         discoveryOptions.maxFileSize = options.maxFileSize
-        if !layout.directory.hasPrefix(layout.root + "/") || layout.directory.split(separator: "/").last != ".codesage" {
-            discoveryOptions.excludedPaths.insert(layout.directory)
-        }
+        discoveryOptions.excludedPaths.insert(layout.directory)
         let discovered = try FileDiscovery.discover(root: layout.root, options: discoveryOptions)
         report.excluded = discovered.skipped.count
         let known = try store.files(at: published)
@@ -143,6 +141,7 @@ public final class Indexer {
         var retired: [Int64] = gone.map(\.id)
         var touched: [(id: Int64, size: Int64, time: Int64)] = []
         var pending: [PendingFile] = []
+        var pendingChunks = 0
         for (offset, file) in toRead.enumerated() {
             progress(.reading, offset, toRead.count)
             let loaded: SourceText.Loaded
@@ -171,9 +170,12 @@ public final class Indexer {
             } else {
                 report.added += 1
             }
-            pending.append(prepare(file: file, text: text, hash: hash))
-            if pending.reduce(0, { $0 + $1.chunks.count }) >= options.embeddingBatch * 4 {
+            let prepared = prepare(file: file, text: text, hash: hash)
+            pendingChunks += prepared.chunks.count
+            pending.append(prepared)
+            if pendingChunks >= options.embeddingBatch * 4 {
                 try write(&pending, to: store, generation: next, report: &report, progress: progress)
+                pendingChunks = 0
             }
         }
         try write(&pending, to: store, generation: next, report: &report, progress: progress)
@@ -241,6 +243,18 @@ public final class Indexer {
         report.recallAt10 = vectorInfo?.recallAt10
         report.seconds = Self.seconds(since: started)
         return report
+    }
+
+    /// Opens the store; with `rebuild`, a store that cannot be opened (damaged, or another schema) is
+    /// replaced by an empty one instead of failing.
+    func openStore() throws(CodeSageError) -> IndexStore {
+        do {
+            return try IndexStore(path: layout.storePath, compressVectors: options.compressesVectors)
+        } catch where options.rebuild {
+            indexingLog.warning("\(layout.storePath) cannot be used (\(error.message)); --rebuild starts a new store")
+            for suffix in ["", "-wal", "-shm"] { try FileSystem.remove(layout.storePath + suffix) }
+            return try IndexStore(path: layout.storePath, compressVectors: options.compressesVectors)
+        }
     }
 
     /// A file read and chunked, waiting for its vectors.

@@ -82,8 +82,12 @@ public final class IndexStore {
     public init(path: String, compressVectors: Bool = false) throws(CodeSageError) {
         database = try SQLiteDatabase(path: path)
         self.compressVectors = compressVectors
-        try database.enableWriteAheadLog()
-        try database.execute(Self.schema)
+        do {
+            try database.enableWriteAheadLog()
+            try database.execute(Self.schema)
+        } catch {
+            throw CodeSageError(.corruptData, "\(path) is not a usable index store (\(error.message)); rebuild with `codesage index --rebuild`")
+        }
         let version = try metaValue("schema_version")
         if version == nil {
             try database.execute("INSERT INTO chunk_terms(chunk_terms, rank) VALUES('rank', 'bm25(\(Self.columnWeights))')")
