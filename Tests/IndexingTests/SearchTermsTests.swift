@@ -20,3 +20,15 @@ struct SearchTermsTests {
         #expect(SearchTerms.matchExpression(for: "NEAR(a b) AND c*") == "\"near\" OR \"b\" OR \"c\"")
     }
 }
+
+@Suite("Embedded texts")
+struct ChunkTextTests {
+    @Test("a definition's code text names it in words; its summary is kind, words and signature")
+    func texts() {
+        #expect(ChunkText.forEmbedding(path: "src/a.py", symbol: "Context.getCurrentContext", kind: "method", code: "def f(): pass")
+                == "src/a.py\nmethod Context.getCurrentContext — context get current context\ndef f(): pass")
+        #expect(ChunkText.forEmbedding(path: "README.md", symbol: nil, kind: nil, code: "# Title") == "README.md\n# Title")
+        #expect(ChunkText.summary(symbol: "parse_args", kind: "function", signature: "def parse_args(argv)") == "function parse args: def parse_args(argv)")
+        #expect(ChunkText.summary(symbol: nil, kind: nil, signature: nil) == nil)
+    }
+}

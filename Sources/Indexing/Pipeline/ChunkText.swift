@@ -7,8 +7,7 @@ public enum ChunkText {
     /// `path`, then the definition line (when there is a symbol), then the code.
     public static func forEmbedding(path: String, symbol: String?, kind: String?, code: String) -> String {
         guard let symbol, !symbol.isEmpty else { return path + "\n" + code }
-        let words = SearchTerms.split(Array(symbol.unicodeScalars.map { $0 == "." ? "_" : $0 })).joined(separator: " ")
-        return path + "\n" + (kind.map { $0 + " " } ?? "") + symbol + " — " + words + "\n" + code
+        return path + "\n" + (kind.map { $0 + " " } ?? "") + symbol + " — " + words(of: symbol) + "\n" + code
     }
 
     /// A definition's summary, embedded beside its code: its kind, its qualified name in words and
@@ -16,7 +15,11 @@ public enum ChunkText {
     /// Queries phrased as descriptions match it better than the body; nil for non-definitions.
     public static func summary(symbol: String?, kind: String?, signature: String?) -> String? {
         guard let symbol, !symbol.isEmpty else { return nil }
-        let words = SearchTerms.split(Array(symbol.unicodeScalars.map { $0 == "." ? "_" : $0 })).joined(separator: " ")
-        return (kind.map { $0 + " " } ?? "") + words + ": " + (signature ?? symbol)
+        return (kind.map { $0 + " " } ?? "") + words(of: symbol) + ": " + (signature ?? symbol)
+    }
+
+    /// A qualified name in lower-case words: `Context.getCurrentContext` → "context get current context".
+    static func words(of symbol: String) -> String {
+        SearchTerms.split(Array(symbol.unicodeScalars.map { $0 == "." ? "_" : $0 })).joined(separator: " ")
     }
 }
