@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "MCPServer",
             dependencies: [
-                "CodeSageCore",
+                "CodeSageCore", "Platform", "Indexing", "Search", "CodeInsight",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "MCPServerTests",
             dependencies: [
-                "MCPServer", "CodeSageCore",
+                "MCPServer", "CodeSageCore", "Embedding", "Indexing",
                 .product(name: "MCP", package: "swift-sdk"),
             ]
         ),

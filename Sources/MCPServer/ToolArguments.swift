@@ -34,6 +34,52 @@ public struct ToolArguments: Sendable {
         return number
     }
 
+    /// A string argument that must be present and not blank.
+    public func requiredString(_ name: String) throws(CodeSageError) -> String {
+        guard let text = try string(name), !text.allSatisfy(\.isWhitespace) else {
+            throw CodeSageError(.invalidArgument, "argument \"\(name)\" is required for \(tool)")
+        }
+        return text
+    }
+
+    /// An optional boolean argument.
+    public func bool(_ name: String) throws(CodeSageError) -> Bool? {
+        guard let value = values[name], !value.isNull else { return nil }
+        guard case .bool(let flag) = value else { throw mismatch(name, expected: "true or false", found: value) }
+        return flag
+    }
+
+    /// An optional number argument within `range`.
+    public func number(_ name: String, in range: ClosedRange<Double>) throws(CodeSageError) -> Double? {
+        guard let value = values[name], !value.isNull else { return nil }
+        let number: Double
+        switch value {
+        case .int(let int): number = Double(int)
+        case .double(let double): number = double
+        default: throw mismatch(name, expected: "a number", found: value)
+        }
+        guard range.contains(number) else {
+            throw CodeSageError(.invalidArgument, "argument \"\(name)\" must be from \(range.lowerBound) to \(range.upperBound), got \(number)")
+        }
+        return number
+    }
+
+    /// An optional list of strings (a single string is read as a list of one).
+    public func strings(_ name: String) throws(CodeSageError) -> [String] {
+        guard let value = values[name], !value.isNull else { return [] }
+        switch value {
+        case .string(let text): return [text]
+        case .array(let items):
+            var result: [String] = []
+            for item in items {
+                guard case .string(let text) = item else { throw mismatch(name, expected: "a list of strings", found: value) }
+                result.append(text)
+            }
+            return result
+        default: throw mismatch(name, expected: "a list of strings", found: value)
+        }
+    }
+
     /// Rejects arguments the tool does not declare.
     public func rejectUnknown(allowed: Set<String>) throws(CodeSageError) {
         if let unknown = values.keys.sorted().first(where: { !allowed.contains($0) }) {

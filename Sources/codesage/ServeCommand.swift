@@ -19,7 +19,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLI.run {
             let configuration = try global.loadConfiguration()
-            let table = ToolTable([ConfigurationTools.getConfiguration(configuration)])
+            let workspace = Workspace(configuration: configuration) { () throws(CodeSageError) in try IndexSetup.embedder(configuration) }
+            let table = CodeToolTable.make(workspace: workspace)
             let endpoint: HTTPEndpoint? = try http.map { (text) throws(CodeSageError) in try HTTPEndpoint.parseTCP(text) }
                 ?? unix.map { .unix(path: $0) }
             guard let endpoint else {

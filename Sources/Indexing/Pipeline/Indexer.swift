@@ -82,7 +82,7 @@ public enum IndexCheckpoint: String, Sendable, CaseIterable {
 /// A run holds `index.lock`, writes generation G+1 beside G (rows tagged in SQLite, a new FAISS
 /// file), and publishes by renaming `manifest.json`; until then readers see G, and a crash
 /// anywhere leaves G searchable (the next run discards what the crashed one wrote).
-public final class Indexer {
+public final class Indexer: Sendable {
     public let layout: IndexLayout
     public let embedder: any TextEmbedder
     public let options: IndexOptions

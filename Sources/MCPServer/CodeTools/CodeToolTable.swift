@@ -1,0 +1,21 @@
+import CodeSageCore
+import Indexing
+
+/// Every tool of the server over one workspace, in the order tools/list shows them.
+public enum CodeToolTable {
+    /// The table `codesage serve` answers with.
+    public static func make(workspace: Workspace, jobs: IndexJobs = IndexJobs()) -> ToolTable {
+        ToolTable([
+            IndexTools.indexCodebase(workspace, jobs: jobs),
+            SearchTools.semanticSearch(workspace),
+            SearchTools.search(workspace),
+            SearchTools.duplicates(workspace),
+            FileTools.readFile(workspace),
+            FileTools.fileStructure(workspace),
+            FileTools.undocumented(workspace),
+            FileTools.countLines(workspace),
+            FileTools.dependencies(workspace),
+            ConfigurationTools.getConfiguration(workspace.configuration),
+        ])
+    }
+}

@@ -1,0 +1,164 @@
+import CodeSageCore
+import Foundation
+import Indexing
+import MCP
+import Search
+
+/// Schema fragments the code tools share.
+enum Schema {
+    static func object(_ properties: [String: Value], required: [String] = []) -> Value {
+        .object([
+            "type": "object",
+            "properties": .object(properties),
+            "required": .array(required.map { .string($0) }),
+            "additionalProperties": false,
+        ])
+    }
+    static let root: Value = .object(["type": "string", "description": "The repository root (absolute, or relative to the server's folder)."])
+    static func string(_ description: String) -> Value { .object(["type": "string", "description": .string(description)]) }
+    static func integer(_ description: String, _ range: ClosedRange<Int>) -> Value {
+        .object(["type": "integer", "minimum": .int(range.lowerBound), "maximum": .int(range.upperBound), "description": .string(description)])
+    }
+    static func strings(_ description: String) -> Value {
+        .object(["type": "array", "items": .object(["type": "string"]), "description": .string(description)])
+    }
+    static func boolean(_ description: String) -> Value { .object(["type": "boolean", "description": .string(description)]) }
+    static let fileTypes = strings("Only these file types: extensions (\"py\", \".go\") or language names (\"rust\").")
+    static let excludePatterns = strings("Leave out paths matching these .gitignore-style patterns (\"tests/\", \"*_test.go\").")
+}
+
+/// Codable results as MCP structured content (snake_case keys, like the CLI's --json).
+func structured(_ value: some Encodable) throws(CodeSageError) -> Value {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    do {
+        return try JSONDecoder().decode(Value.self, from: encoder.encode(value))
+    } catch {
+        throw CodeSageError(.internal, "cannot encode a result", cause: error)
+    }
+}
+
+/// The search tools: semantic_search_codebase, search_codebase, find_duplicate_code.
+public enum SearchTools {
+    /// Results of a search, as MCP structured content.
+    struct Results: Encodable {
+        var query: String
+        var mode: String
+        var generation: Int64
+        var results: [SearchResult]
+    }
+
+    static func render(_ results: [SearchResult]) -> String {
+        guard !results.isEmpty else { return "No results." }
+        return results.enumerated().map { rank, r in
+            "\(rank + 1). \(r.path):\(r.startLine)-\(r.endLine)" + (r.symbol.map { " \($0)" } ?? "")
+                + String(format: " (score %.4f)", r.score) + (r.stale ? " [file changed since indexing]" : "") + "\n"
+                + r.snippet.split(separator: "\n", omittingEmptySubsequences: false).prefix(6).map { "    " + $0 }.joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    static func request(_ args: ToolArguments, query: String, mode: SearchMode) throws(CodeSageError) -> SearchRequest {
+        SearchRequest(query: query, mode: mode, limit: try args.integer("limit", in: 1...100) ?? 10,
+                      filter: PathFilter(fileTypes: try args.strings("file_types"), excludePatterns: try args.strings("exclude_patterns")))
+    }
+
+    /// semantic_search_codebase: natural-language search by meaning.
+    public static func semanticSearch(_ workspace: Workspace) -> ToolDefinition {
+        ToolDefinition(
+            name: "semantic_search_codebase",
+            description: "Find code by meaning in an indexed repository: describe what the code does (\"parse command-line flags\", \"retry a failed HTTP request\") and get the best-matching functions and blocks with path, line span, symbol, score and a snippet. Run index_codebase first. Results marked stale changed on disk since indexing.",
+            inputSchema: Schema.object([
+                "path": Schema.root, "query": Schema.string("What the code does, in words."),
+                "limit": Schema.integer("Most results (default 10).", 1...100),
+                "file_types": Schema.fileTypes, "exclude_patterns": Schema.excludePatterns,
+            ], required: ["path", "query"])
+        ) { arguments in
+            let args = ToolArguments(arguments, tool: "semantic_search_codebase")
+            try args.rejectUnknown(allowed: ["path", "query", "limit", "file_types", "exclude_patterns"])
+            let root = try args.requiredString("path"), query = try args.requiredString("query")
+            let request = try request(args, query: query, mode: .semantic)
+            return try await offPool {
+                let engine = try workspace.engine(root: root)
+                let results = try engine.search(request)
+                return ToolOutput(text: render(results), structured: try structured(
+                    Results(query: query, mode: "semantic", generation: engine.snapshot.generation, results: results)))
+            }
+        }
+    }
+
+    /// search_codebase: hybrid (default), semantic, keyword or regex.
+    public static func search(_ workspace: Workspace) -> ToolDefinition {
+        ToolDefinition(
+            name: "search_codebase",
+            description: "Search an indexed repository. mode=hybrid (default: meaning and keywords fused), semantic (meaning), keyword (identifier-aware BM25: camelCase and snake_case parts match), or regex (a regular expression over the indexed files' lines, with context_lines around each match). Filter with file_types and exclude_patterns.",
+            inputSchema: Schema.object([
+                "path": Schema.root, "query": Schema.string("Words, identifiers, or a regular expression (mode=regex)."),
+                "mode": .object(["type": "string", "enum": ["hybrid", "semantic", "keyword", "regex"], "description": "How to match (default hybrid)."]),
+                "limit": Schema.integer("Most results (default 10).", 1...100),
+                "context_lines": Schema.integer("Lines of context around each regex match (default 2).", 0...20),
+                "file_types": Schema.fileTypes, "exclude_patterns": Schema.excludePatterns,
+            ], required: ["path", "query"])
+        ) { arguments in
+            let args = ToolArguments(arguments, tool: "search_codebase")
+            try args.rejectUnknown(allowed: ["path", "query", "mode", "limit", "context_lines", "file_types", "exclude_patterns"])
+            let root = try args.requiredString("path"), query = try args.requiredString("query")
+            let modeName = try args.string("mode") ?? "hybrid"
+            let context = try args.integer("context_lines", in: 0...20) ?? 2
+            let mode: SearchMode
+            switch modeName {
+            case "hybrid": mode = .hybrid
+            case "semantic": mode = .semantic
+            case "keyword", "lexical": mode = .lexical
+            case "regex":
+                let request = try request(args, query: query, mode: .lexical)
+                return try await offPool {
+                    let engine = try workspace.engine(root: root)
+                    let matches = try RegexSearch.run(pattern: query, snapshot: engine.snapshot, filter: request.filter,
+                                                      limit: request.limit, contextLines: context)
+                    return ToolOutput(text: RegexSearch.render(matches), structured: try structured(
+                        RegexSearch.Results(pattern: query, generation: engine.snapshot.generation, matches: matches)))
+                }
+            default:
+                throw CodeSageError(.invalidArgument, "argument \"mode\" must be one of hybrid, semantic, keyword, regex (got \"\(modeName)\")")
+            }
+            let request = try request(args, query: query, mode: mode)
+            return try await offPool {
+                let engine = try workspace.engine(root: root)
+                let results = try engine.search(request)
+                return ToolOutput(text: render(results), structured: try structured(
+                    Results(query: query, mode: modeName, generation: engine.snapshot.generation, results: results)))
+            }
+        }
+    }
+
+    /// find_duplicate_code: near-identical chunks across the codebase.
+    public static func duplicates(_ workspace: Workspace) -> ToolDefinition {
+        ToolDefinition(
+            name: "find_duplicate_code",
+            description: "Find pairs of near-duplicate code blocks in an indexed repository (embedding cosine similarity at or above threshold, default 0.95), most similar first, with both line spans. Overlapping parts of one definition are never paired.",
+            inputSchema: Schema.object([
+                "path": Schema.root,
+                "threshold": .object(["type": "number", "minimum": 0.5, "maximum": 1.0, "description": "Least cosine similarity (default 0.95)."]),
+                "limit": Schema.integer("Most pairs (default 20).", 1...500),
+                "file_types": Schema.fileTypes, "exclude_patterns": Schema.excludePatterns,
+            ], required: ["path"])
+        ) { arguments in
+            let args = ToolArguments(arguments, tool: "find_duplicate_code")
+            try args.rejectUnknown(allowed: ["path", "threshold", "limit", "file_types", "exclude_patterns"])
+            let root = try args.requiredString("path")
+            let threshold = try args.number("threshold", in: 0.5...1.0) ?? 0.95
+            let limit = try args.integer("limit", in: 1...500) ?? 20
+            let filter = PathFilter(fileTypes: try args.strings("file_types"), excludePatterns: try args.strings("exclude_patterns"))
+            return try await offPool {
+                let pairs = try workspace.engine(root: root).duplicates(threshold: threshold, limit: limit, filter: filter)
+                let text = pairs.isEmpty ? "No pairs at or above \(threshold)." : pairs.map { p in
+                    String(format: "%.3f  ", p.similarity) + "\(p.first.path):\(p.first.startLine)-\(p.first.endLine)"
+                        + (p.first.symbol.map { " \($0)" } ?? "") + "  ~  \(p.second.path):\(p.second.startLine)-\(p.second.endLine)"
+                        + (p.second.symbol.map { " \($0)" } ?? "")
+                }.joined(separator: "\n")
+                struct Pairs: Encodable { var threshold: Double; var pairs: [DuplicatePair] }
+                return ToolOutput(text: text, structured: try structured(Pairs(threshold: threshold, pairs: pairs)))
+            }
+        }
+    }
+}
