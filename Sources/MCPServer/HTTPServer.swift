@@ -22,9 +22,12 @@ public final class HTTPServer: Sendable {
         self.endpoint = endpoint
     }
 
-    /// Starts serving `table` at `endpoint`. Unix sockets get file mode `socketMode`.
+    /// Starts serving `table` at `endpoint`. Unix sockets get file mode `socketMode`. With an
+    /// `authToken`, /mcp and /metrics require `Authorization: Bearer <token>` (401 otherwise);
+    /// /healthz stays open. `metricsText` renders GET /metrics (Prometheus text).
     public static func start(table: ToolTable, endpoint: HTTPEndpoint, socketMode: UInt32,
-                             maxBodyBytes: Int, logger: Logger) async throws -> HTTPServer {
+                             maxBodyBytes: Int, authToken: String? = nil,
+                             metricsText: @escaping @Sendable () -> String = { "" }, logger: Logger) async throws -> HTTPServer {
         let transport = StatelessHTTPServerTransport(
             validationPipeline: StandardValidationPipeline(validators: [
                 // The socket's file mode and the loopback bind are the access control; Host is not checked.
@@ -36,6 +39,7 @@ public final class HTTPServer: Sendable {
             logger: logger)
         let server = await CodeSageServer.make(table: table)
         try await server.start(transport: transport)
+        await CodeSageServer.answerEveryInitialize(server)  // after start, which registers the default handler
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)
@@ -45,7 +49,8 @@ public final class HTTPServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
-                        HTTPRequestHandler(transport: transport, maxBodyBytes: maxBodyBytes))
+                        HTTPRequestHandler(transport: transport, maxBodyBytes: maxBodyBytes, authToken: authToken,
+                                           metricsText: { table.metrics.prometheus() + metricsText() }))
                 }
             }
         let channel: Channel
@@ -94,13 +99,27 @@ final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private let transport: StatelessHTTPServerTransport
     private let maxBodyBytes: Int
+    private let authToken: String?
+    private let metricsText: @Sendable () -> String
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
 
-    init(transport: StatelessHTTPServerTransport, maxBodyBytes: Int) {
+    init(transport: StatelessHTTPServerTransport, maxBodyBytes: Int, authToken: String?, metricsText: @escaping @Sendable () -> String) {
         self.transport = transport
         self.maxBodyBytes = maxBodyBytes
+        self.authToken = authToken
+        self.metricsText = metricsText
+    }
+
+    /// Whether the request carries the configured bearer token (always true without one).
+    /// The comparison takes the same time wherever the first difference is.
+    private func authorized(_ requestHead: HTTPRequestHead) -> Bool {
+        guard let authToken else { return true }
+        let expected = Array("Bearer \(authToken)".utf8)
+        let given = Array((requestHead.headers.first(name: "Authorization") ?? "").utf8)
+        guard given.count == expected.count else { return false }
+        return zip(given, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -129,23 +148,35 @@ final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
                   body: Data(#"{"error":"request body over \#(maxBodyBytes) bytes"}"#.utf8), head: requestHead, context: context)
             return
         }
+        if path != "/healthz" && !authorized(requestHead) {
+            write(status: 401, headers: ["Content-Type": "application/json", "WWW-Authenticate": "Bearer"],
+                  body: Data(#"{"error":"missing or wrong bearer token"}"#.utf8), head: requestHead, context: context)
+            return
+        }
         switch (requestHead.method, path) {
         case (.GET, "/healthz"):
             write(status: 200, headers: ["Content-Type": "text/plain"], body: Data("ok\n".utf8), head: requestHead, context: context)
+        case (.GET, "/metrics"):
+            write(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], body: Data(metricsText().utf8), head: requestHead, context: context)
         case (_, "/mcp"):
             var headers: [String: String] = [:]
             for (name, value) in requestHead.headers {
                 headers[name] = headers[name].map { "\($0), \(value)" } ?? value
             }
-            let request = HTTPRequest(method: requestHead.method.rawValue, headers: headers,
-                                      body: Data(body.readableBytesView), path: path)
+            var payload = Data(body.readableBytesView)
+            let rewritten = requestHead.method == .POST ? RequestIDs.rewrite(payload) : nil
+            if let rewritten { payload = rewritten.body }
+            let originalID = rewritten.map { UncheckedBox($0.original) }
+            let request = HTTPRequest(method: requestHead.method.rawValue, headers: headers, body: payload, path: path)
             let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
             let handlerBox = NIOLoopBound(self, eventLoop: context.eventLoop)
             context.eventLoop.makeFutureWithTask { [transport] in
                 await transport.handleRequest(request)
             }.whenSuccess { response in
+                var data = response.bodyData ?? Data()
+                if let originalID { data = RequestIDs.restore(data, original: originalID.value) }
                 handlerBox.value.write(status: response.statusCode, headers: response.headers,
-                                       body: response.bodyData ?? Data(), head: requestHead, context: contextBox.value)
+                                       body: data, head: requestHead, context: contextBox.value)
             }
         default:
             write(status: 404, headers: ["Content-Type": "text/plain"], body: Data("not found: \(path)\n".utf8), head: requestHead, context: context)
@@ -169,4 +200,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
             done.whenComplete { _ in contextBox.value.close(promise: nil) }
         }
     }
+}
+
+/// Carries a JSON value (from JSONSerialization) across the event loop hop; it is never mutated.
+struct UncheckedBox: @unchecked Sendable {
+    let value: Any
+    init(_ value: Any) { self.value = value }
 }

@@ -46,11 +46,14 @@ public struct ToolDefinition: Sendable {
 public struct ToolTable: Sendable {
     /// The tools, in the order tools/list shows them.
     public let tools: [ToolDefinition]
+    /// Calls, errors and latency per tool.
+    public let metrics: ToolMetrics
 
     /// Creates a table; tool names must be unique.
-    public init(_ tools: [ToolDefinition]) {
+    public init(_ tools: [ToolDefinition], metrics: ToolMetrics = ToolMetrics()) {
         precondition(Set(tools.map(\.name)).count == tools.count, "duplicate tool names")
         self.tools = tools
+        self.metrics = metrics
     }
 
     /// The tools/list result.
@@ -62,15 +65,21 @@ public struct ToolTable: Sendable {
             let known = tools.map(\.name).joined(separator: ", ")
             return Self.error("unknown tool \"\(parameters.name)\"; known tools: \(known)")
         }
+        let started = ContinuousClock.now
+        let result: CallTool.Result
         do {
             let output = try await tool.handler(parameters.arguments ?? [:])
-            return CallTool.Result(content: [.text(text: output.text, annotations: nil, _meta: nil)],
-                                   structuredContent: output.structured, isError: false)
+            result = CallTool.Result(content: [.text(text: output.text, annotations: nil, _meta: nil)],
+                                     structuredContent: output.structured, isError: false)
         } catch let error as CodeSageError {
-            return Self.error("\(tool.name): \(error.description)")
+            result = Self.error("\(tool.name): \(error.description)")
         } catch {
-            return Self.error("\(tool.name): \(error)")
+            result = Self.error("\(tool.name): \(error)")
         }
+        let elapsed = ContinuousClock.now - started
+        metrics.record(tool: tool.name, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                       failed: result.isError == true)
+        return result
     }
 
     static func error(_ message: String) -> CallTool.Result {

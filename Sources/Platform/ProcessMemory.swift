@@ -1,4 +1,5 @@
 import CodeSageCore
+import CPlatform
 
 /// Memory figures of a process as the kernel reports them, in bytes.
 public struct ProcessMemory: Sendable, Equatable {
@@ -61,4 +62,25 @@ public struct ProcessMemory: Sendable, Equatable {
         }
         return fields
     }
+}
+
+/// The machine's memory, from /proc/meminfo.
+public struct SystemMemory: Sendable, Equatable {
+    /// MemTotal in bytes.
+    public var total: UInt64
+    /// MemAvailable in bytes: what can be allocated without swapping.
+    public var available: UInt64
+
+    /// Reads /proc/meminfo.
+    public static func read() throws(CodeSageError) -> SystemMemory {
+        let fields = ProcessMemory.kilobyteFields(try FileSystem.readText("/proc/meminfo"))
+        return SystemMemory(total: fields["MemTotal"] ?? 0, available: fields["MemAvailable"] ?? 0)
+    }
+}
+
+extension ProcessMemory {
+    /// Hands memory that malloc holds but no longer uses back to the kernel (glibc `malloc_trim(0)`);
+    /// returns whether any was released.
+    @discardableResult
+    public static func releaseFreedMemory() -> Bool { cs_malloc_trim() == 1 }
 }

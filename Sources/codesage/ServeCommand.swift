@@ -29,7 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
                 return
             }
             let server = try await HTTPServer.start(table: table, endpoint: endpoint, socketMode: configuration.socketMode,
-                                                    maxBodyBytes: Int(configuration.maxRequestBytes), logger: CLI.logger)
+                                                    maxBodyBytes: Int(configuration.maxRequestBytes), authToken: configuration.authToken,
+                                                    metricsText: { ServerTools.prometheus(workspace) }, logger: CLI.logger)
             try await server.waitUntilClosed()
         }
     }

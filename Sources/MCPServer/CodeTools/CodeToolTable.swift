@@ -4,7 +4,7 @@ import Indexing
 /// Every tool of the server over one workspace, in the order tools/list shows them.
 public enum CodeToolTable {
     /// The table `codesage serve` answers with.
-    public static func make(workspace: Workspace, jobs: IndexJobs = IndexJobs()) -> ToolTable {
+    public static func make(workspace: Workspace, jobs: IndexJobs = IndexJobs(), metrics: ToolMetrics = ToolMetrics()) -> ToolTable {
         ToolTable([
             IndexTools.indexCodebase(workspace, jobs: jobs),
             SearchTools.semanticSearch(workspace),
@@ -15,7 +15,11 @@ public enum CodeToolTable {
             FileTools.undocumented(workspace),
             FileTools.countLines(workspace),
             FileTools.dependencies(workspace),
+            ServerTools.memory(workspace),
+            ServerTools.caches(workspace),
+            ServerTools.performance(metrics),
             ConfigurationTools.getConfiguration(workspace.configuration),
-        ])
+            ServerTools.clear(workspace),
+        ], metrics: metrics)
     }
 }

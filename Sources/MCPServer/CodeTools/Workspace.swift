@@ -71,6 +71,30 @@ public final class Workspace: @unchecked Sendable {
         return engine
     }
 
+    /// Unloads the model (it is loaded again on the next call that needs it); returns whether one was loaded.
+    @discardableResult
+    public func unloadModel() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        let loaded = embedder != nil
+        embedder = nil
+        return loaded
+    }
+
+    /// The model when it is loaded (nil otherwise); never loads it.
+    public var loadedModel: (any TextEmbedder)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return embedder
+    }
+
+    /// The open search engines, by root.
+    public var openEngines: [String: SearchEngine] {
+        lock.lock()
+        defer { lock.unlock() }
+        return engines
+    }
+
     /// Forgets every open snapshot (they are reopened on the next search); returns how many there were.
     @discardableResult
     public func closeSnapshots() -> Int {

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Per-tool request counts, errors and latency histograms since the server started.
+public final class ToolMetrics: @unchecked Sendable {
+    /// Upper bounds of the latency buckets, in seconds (Prometheus `le` labels).
+    public static let bucketBounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+    /// One tool's figures.
+    public struct Tool: Sendable, Encodable {
+        public var name: String
+        public var requests = 0
+        public var errors = 0
+        public var totalSeconds = 0.0
+        public var maxSeconds = 0.0
+        /// Calls at or under each bound of `bucketBounds` (cumulative, like Prometheus buckets).
+        public var buckets: [Int] = Array(repeating: 0, count: ToolMetrics.bucketBounds.count)
+        /// Mean and estimated 50th/95th/99th percentile latency in milliseconds (from the buckets).
+        public var meanMilliseconds: Double { requests == 0 ? 0 : totalSeconds / Double(requests) * 1000 }
+        public func percentileMilliseconds(_ p: Double) -> Double {
+            guard requests > 0 else { return 0 }
+            let rank = Int((p * Double(requests)).rounded(.up))
+            for (index, count) in buckets.enumerated() where count >= rank { return ToolMetrics.bucketBounds[index] * 1000 }
+            return maxSeconds * 1000
+        }
+
+        enum CodingKeys: String, CodingKey { case name, requests, errors, meanMs, p50Ms, p95Ms, p99Ms, maxMs }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(requests, forKey: .requests)
+            try c.encode(errors, forKey: .errors)
+            try c.encode(meanMilliseconds, forKey: .meanMs)
+            try c.encode(percentileMilliseconds(0.5), forKey: .p50Ms)
+            try c.encode(percentileMilliseconds(0.95), forKey: .p95Ms)
+            try c.encode(percentileMilliseconds(0.99), forKey: .p99Ms)
+            try c.encode(maxSeconds * 1000, forKey: .maxMs)
+        }
+    }
+
+    private let lock = NSLock()
+    private var tools: [String: Tool] = [:]
+    /// When recording started.
+    public let started = Date()
+
+    public init() {}
+
+    /// Records one call of `tool` that took `seconds` and failed or not.
+    public func record(tool: String, seconds: Double, failed: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        var entry = tools[tool] ?? Tool(name: tool)
+        entry.requests += 1
+        if failed { entry.errors += 1 }
+        entry.totalSeconds += seconds
+        entry.maxSeconds = max(entry.maxSeconds, seconds)
+        for (index, bound) in Self.bucketBounds.enumerated() where seconds <= bound { entry.buckets[index] += 1 }
+        tools[tool] = entry
+    }
+
+    /// Every tool's figures, by name.
+    public func snapshot() -> [Tool] {
+        lock.lock()
+        defer { lock.unlock() }
+        return tools.values.sorted { $0.name < $1.name }
+    }
+
+    /// Prometheus text exposition of the tool figures.
+    public func prometheus() -> String {
+        var out = "# HELP codesage_tool_requests_total MCP tool calls.\n# TYPE codesage_tool_requests_total counter\n"
+        let tools = snapshot()
+        for t in tools { out += "codesage_tool_requests_total{tool=\"\(t.name)\"} \(t.requests)\n" }
+        out += "# HELP codesage_tool_errors_total MCP tool calls that returned an error.\n# TYPE codesage_tool_errors_total counter\n"
+        for t in tools { out += "codesage_tool_errors_total{tool=\"\(t.name)\"} \(t.errors)\n" }
+        out += "# HELP codesage_tool_duration_seconds MCP tool call latency.\n# TYPE codesage_tool_duration_seconds histogram\n"
+        for t in tools {
+            for (index, bound) in Self.bucketBounds.enumerated() {
+                out += "codesage_tool_duration_seconds_bucket{tool=\"\(t.name)\",le=\"\(bound)\"} \(t.buckets[index])\n"
+            }
+            out += "codesage_tool_duration_seconds_bucket{tool=\"\(t.name)\",le=\"+Inf\"} \(t.requests)\n"
+            out += "codesage_tool_duration_seconds_sum{tool=\"\(t.name)\"} \(t.totalSeconds)\n"
+            out += "codesage_tool_duration_seconds_count{tool=\"\(t.name)\"} \(t.requests)\n"
+        }
+        return out
+    }
+}

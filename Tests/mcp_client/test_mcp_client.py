@@ -1,0 +1,286 @@
+"""Drives `codesage serve` with the official MCP Python SDK (PyPI `mcp`) over stdio, Streamable HTTP on
+TCP and Streamable HTTP on a Unix socket: initialize, tools/list, every tool on a small repository with its
+answers checked, bad input, a client that disconnects mid-call, two clients at once, /metrics, 413, the
+bearer token. Run by scripts/test: python3 test_mcp_client.py PATH/TO/codesage
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import anyio
+import httpx2
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+BINARY = os.path.abspath(sys.argv[1])
+TOOLS = {
+    "index_codebase", "semantic_search_codebase", "search_codebase", "find_duplicate_code", "read_code_file",
+    "get_file_structure", "list_undocumented_functions", "count_lines_of_code", "get_dependencies_overview",
+    "get_memory_stats", "get_cache_statistics", "get_performance_metrics", "get_configuration", "clear_cache",
+}
+FILES = {
+    "pkg/cli.py": 'import os\nimport requests\n\n\ndef parse_arguments(argv):\n    """Turn argv into options."""\n'
+                  "    options = {}\n    for word in argv:\n        options[word] = True\n    return options\n\n\n"
+                  "def load_settings(path):\n    return open(path).read()\n",
+    "pkg/net.go": 'package net\n\nimport "github.com/spf13/cobra"\n\n// OpenSocket dials an address.\n'
+                  "func OpenSocket(address string) error {\n\treturn dial(address)\n}\n",
+    "lib/copy_a.py": "def normalise_whitespace(text):\n    words = text.split()\n    return ' '.join(words)\n",
+    "lib/copy_b.py": "def normalise_whitespace(text):\n    words = text.split()\n    return ' '.join(words)\n",
+}
+checks = 0
+
+
+def check(condition, what):
+    global checks
+    checks += 1
+    if not condition:
+        raise AssertionError(what)
+
+
+def text_of(result):
+    return result.content[0].text if result.content else ""
+
+
+def make_repository(folder):
+    root = os.path.join(folder, "repo")
+    for path, text in FILES.items():
+        os.makedirs(os.path.dirname(os.path.join(root, path)), exist_ok=True)
+        with open(os.path.join(root, path), "w") as f:
+            f.write(text)
+    with open(os.path.join(folder, "outside.txt"), "w") as f:
+        f.write("secret\n")
+    os.symlink("/etc", os.path.join(root, "escape"))
+    return root
+
+
+async def exercise(session, root, label):
+    """Every tool once, answers checked."""
+    init = await session.initialize()
+    check(init.server_info.name == "codesage", f"{label}: server name")
+    tools = (await session.list_tools()).tools
+    names = {t.name for t in tools}
+    check(TOOLS <= names, f"{label}: tools/list lacks {TOOLS - names}")
+    check(all(t.input_schema.get("type") == "object" and t.description for t in tools), f"{label}: schemas and descriptions")
+
+    r = await session.call_tool("index_codebase", {"path": root})
+    check(not r.is_error and "4 files" in text_of(r), f"{label}: index_codebase: {text_of(r)}")
+    check(r.structured_content["state"] == "done" and r.structured_content["report"]["chunks"] >= 5, f"{label}: index report")
+
+    r = await session.call_tool("semantic_search_codebase", {"path": root, "query": "turn command line words into options"})
+    check(text_of(r).startswith("1. pkg/cli.py:5-10 parse_arguments"), f"{label}: semantic: {text_of(r)}")
+    first = r.structured_content["results"][0]
+    check(first["path"] == "pkg/cli.py" and first["start_line"] == 5 and first["stale"] is False, f"{label}: structured result")
+
+    r = await session.call_tool("search_codebase", {"path": root, "query": "open a socket to an address"})
+    check(text_of(r).startswith("1. pkg/net.go"), f"{label}: hybrid: {text_of(r)}")
+    r = await session.call_tool("search_codebase", {"path": root, "query": "OpenSocket", "mode": "keyword", "file_types": ["go"]})
+    check(text_of(r).startswith("1. pkg/net.go:5-8 OpenSocket"), f"{label}: keyword: {text_of(r)}")
+    r = await session.call_tool("search_codebase", {"path": root, "query": r"return\s+dial", "mode": "regex", "context_lines": 1})
+    check(r.structured_content["matches"][0]["line"] == 7 and r.structured_content["matches"][0]["before"] == ["func OpenSocket(address string) error {"],
+          f"{label}: regex: {text_of(r)}")
+    r = await session.call_tool("search_codebase", {"path": root, "query": "x", "mode": "regex", "exclude_patterns": ["pkg/"], "limit": 5})
+    check(all(not m["path"].startswith("pkg/") for m in r.structured_content["matches"]), f"{label}: exclude_patterns")
+
+    r = await session.call_tool("find_duplicate_code", {"path": root, "threshold": 0.9})
+    pair = r.structured_content["pairs"][0]
+    check({pair["first"]["path"], pair["second"]["path"]} == {"lib/copy_a.py", "lib/copy_b.py"} and pair["similarity"] > 0.95,
+          f"{label}: duplicates: {text_of(r)}")
+
+    r = await session.call_tool("read_code_file", {"path": root, "file": "pkg/net.go", "start_line": 6, "end_line": 7})
+    check(text_of(r) == "6\tfunc OpenSocket(address string) error {\n7\t\treturn dial(address)", f"{label}: read: {text_of(r)!r}")
+    for hostile in ["../outside.txt", "/etc/passwd", "escape/passwd", "pkg/../../outside.txt"]:
+        r = await session.call_tool("read_code_file", {"path": root, "file": hostile})
+        check(r.is_error and "secret" not in text_of(r), f"{label}: read_code_file served {hostile}")
+
+    r = await session.call_tool("get_file_structure", {"path": root, "file": "pkg/cli.py"})
+    names = [d["name"] for d in r.structured_content["definitions"]]
+    check(names == ["parse_arguments", "load_settings"], f"{label}: structure: {names}")
+    r = await session.call_tool("list_undocumented_functions", {"path": root})
+    undocumented = {i["qualified_name"] for i in r.structured_content["items"]}
+    check("load_settings" in undocumented and "parse_arguments" not in undocumented and "OpenSocket" not in undocumented,
+          f"{label}: undocumented: {undocumented}")
+    r = await session.call_tool("count_lines_of_code", {"path": root})
+    rows = {row["language"]: row for row in r.structured_content["languages"]}
+    check(rows["python"]["files"] == 3 and rows["go"]["lines"]["code"] == 5 and rows["go"]["lines"]["comment"] == 1, f"{label}: lines: {rows}")
+    r = await session.call_tool("get_dependencies_overview", {"path": root})
+    packages = {p["name"] for p in r.structured_content["external_packages"]}
+    check({"requests", "github.com/spf13/cobra"} <= packages and "os" not in packages, f"{label}: dependencies: {packages}")
+
+    r = await session.call_tool("get_memory_stats", {})
+    check(r.structured_content["rss_mb"] > 10 and r.structured_content["model_loaded"] is True, f"{label}: memory: {text_of(r)}")
+    r = await session.call_tool("get_cache_statistics", {})
+    check(r.structured_content["indexes"][0]["embedding_cache_entries"] >= 5, f"{label}: caches: {text_of(r)}")
+    r = await session.call_tool("get_performance_metrics", {})
+    calls = {t["name"]: t for t in r.structured_content["tools"]}
+    check(calls["search_codebase"]["requests"] == 4 and calls["read_code_file"]["errors"] == 4, f"{label}: metrics: {text_of(r)}")
+    r = await session.call_tool("get_configuration", {"name": "CODESAGE_MAX_FILE_SIZE"})
+    check(text_of(r) == "CODESAGE_MAX_FILE_SIZE=1MB (default)", f"{label}: configuration: {text_of(r)}")
+    r = await session.call_tool("clear_cache", {})
+    check(r.structured_content["model_unloaded"] is True and r.structured_content["snapshots_closed"] == 1, f"{label}: clear: {text_of(r)}")
+    r = await session.call_tool("search_codebase", {"path": root, "query": "OpenSocket", "mode": "keyword"})
+    check(text_of(r).startswith("1. pkg/net.go"), f"{label}: search after clear_cache")
+
+    # Bad input: an isError result naming the problem; the session goes on.
+    r = await session.call_tool("no_such_tool", {})
+    check(r.is_error and "unknown tool" in text_of(r), f"{label}: unknown tool")
+    r = await session.call_tool("semantic_search_codebase", {"path": root, "query": 42})
+    check(r.is_error and 'argument "query"' in text_of(r), f"{label}: wrong type")
+    r = await session.call_tool("semantic_search_codebase", {"path": root})
+    check(r.is_error and 'argument "query" is required' in text_of(r), f"{label}: missing argument")
+    r = await session.call_tool("search_codebase", {"path": "/nonexistent/repo", "query": "x"})
+    check(r.is_error and "does not exist" in text_of(r), f"{label}: missing root")
+    r = await session.call_tool("get_configuration", {"name": "CODESAGE_MEMORY_LIMIT"})
+    check(not r.is_error, f"{label}: still serving")
+
+
+async def stdio(root):
+    params = StdioServerParameters(command=BINARY, args=["serve"])
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await exercise(session, root, "stdio")
+
+
+def start_http(args, env=None):
+    process = subprocess.Popen([BINARY, "serve", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, **(env or {})})
+    return process
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_client(uds=None, headers=None):
+    transport = httpx2.AsyncHTTPTransport(uds=uds) if uds else None
+    return httpx2.AsyncClient(transport=transport, headers=headers or {}, timeout=httpx2.Timeout(120))
+
+
+async def wait_healthy(url, uds=None):
+    async with http_client(uds) as client:
+        for _ in range(300):
+            try:
+                if (await client.get(url + "/healthz")).status_code == 200:
+                    return
+            except Exception:
+                pass
+            await anyio.sleep(0.05)
+    raise AssertionError(f"no /healthz at {url}")
+
+
+async def http_session(url, uds, root, label, headers=None):
+    async with http_client(uds, headers) as client:
+        async with streamable_http_client(url + "/mcp", http_client=client) as (read, write, *_):
+            async with ClientSession(read, write) as session:
+                await exercise(session, root, label)
+
+
+async def http_extras(url, uds, root, label):
+    """Raw HTTP checks, a client that disconnects mid-call, and two clients at once."""
+    async with http_client(uds) as client:
+        headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+        r = await client.post(url + "/mcp", content=b'{"jsonrpc": "2.0", "id": 1, "method": ', headers=headers)
+        body = r.json()
+        check(body.get("error", {}).get("code") == -32700, f"{label}: malformed JSON gives a parse error: {r.status_code} {r.text}")
+        r = await client.post(url + "/mcp", content=b"[" + b" " * (1 << 20) + b"]", headers=headers)
+        check(r.status_code == 413, f"{label}: oversize body: {r.status_code}")
+        r = await client.get(url + "/metrics")
+        check(r.status_code == 200 and 'codesage_tool_requests_total{tool="search_codebase"}' in r.text
+              and "codesage_tool_duration_seconds_bucket" in r.text and "codesage_memory_rss_bytes" in r.text, f"{label}: /metrics")
+
+    # A client that goes away in the middle of a slow call.
+    async with http_client(uds) as client:
+        async with streamable_http_client(url + "/mcp", http_client=client) as (read, write, *_):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                with anyio.move_on_after(0.3):
+                    await session.call_tool("index_codebase", {"path": root, "rebuild": True})
+
+    # Two clients at the same time; the server still answers both.
+    async def one(i):
+        async with http_client(uds) as client:
+            async with streamable_http_client(url + "/mcp", http_client=client) as (read, write, *_):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    r = await session.call_tool("search_codebase", {"path": root, "query": "OpenSocket", "mode": "keyword"})
+                    check(text_of(r).startswith("1. pkg/net.go"), f"{label}: concurrent client {i}")
+
+    async with anyio.create_task_group() as group:
+        for i in range(2):
+            group.start_soon(one, i)
+
+
+async def http_tcp(root):
+    port = free_port()
+    process = start_http(["--http", f"127.0.0.1:{port}"])
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await wait_healthy(url)
+        await http_session(url, None, root, "tcp")
+        await http_extras(url, None, root, "tcp")
+        check(process.poll() is None, "tcp: the server survived")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def http_unix(root, folder):
+    path = os.path.join(folder, "codesage.sock")
+    process = start_http(["--unix", path])
+    try:
+        await wait_healthy("http://localhost", path)
+        check(oct(os.stat(path).st_mode & 0o777) == "0o600", "unix: socket mode 0600")
+        await http_session("http://localhost", path, root, "unix")
+        await http_extras("http://localhost", path, root, "unix")
+        check(process.poll() is None, "unix: the server survived")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def http_token(root):
+    port = free_port()
+    process = start_http(["--http", f"127.0.0.1:{port}"], env={"CODESAGE_AUTH_TOKEN": "s3cret-token"})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        await wait_healthy(url)
+        async with http_client() as client:
+            r = await client.post(url + "/mcp", content=b"{}", headers={"Content-Type": "application/json"})
+            check(r.status_code == 401, f"token: no token gives 401, got {r.status_code}")
+            r = await client.get(url + "/metrics", headers={"Authorization": "Bearer wrong-token!"})
+            check(r.status_code == 401, "token: wrong token gives 401")
+        async with http_client(headers={"Authorization": "Bearer s3cret-token"}) as client:
+            async with streamable_http_client(url + "/mcp", http_client=client) as (read, write, *_):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    r = await session.call_tool("get_configuration", {"name": "CODESAGE_AUTH_TOKEN"})
+                    check(not r.is_error and "s3cret" not in text_of(r), f"token: works with the token, value hidden: {text_of(r)}")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def main():
+    folder = tempfile.mkdtemp(prefix="codesage-mcp-")
+    try:
+        root = make_repository(folder)
+        for name, run in [("stdio", lambda: stdio(root)), ("tcp", lambda: http_tcp(root)),
+                          ("unix", lambda: http_unix(root, folder)), ("token", lambda: http_token(root))]:
+            started = time.monotonic()
+            await run()
+            print(f"mcp client over {name}: ok ({time.monotonic() - started:.1f} s)", flush=True)
+        print(f"mcp client tests: {checks} checks passed")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    anyio.run(main)
