@@ -69,6 +69,23 @@ enum SearchLatencyBench {
         }
     }
 
+    /// `codesage-bench synthetic-index --root DIR --source SRC --chunks N`: leaves a synthetic index of N
+    /// chunks in DIR/.codesage (for round-trip benchmarks through a running server).
+    static func keep(args: [String], configuration: Configuration, modelPath: String) throws {
+        guard let root = option("--root", in: args), let source = option("--source", in: args) else {
+            throw CodeSageError(.invalidArgument, "usage: codesage-bench synthetic-index --root DIR --source SRC [--chunks N]")
+        }
+        let chunks = option("--chunks", in: args).flatMap(Int.init) ?? 10_000
+        let embedder = try EncoderEmbedder(encoder: try Encoder(modelDirectory: URL(fileURLWithPath: modelPath)), modelDirectory: modelPath)
+        try FileSystem.makeFolders(root)
+        let layout = IndexLayout(root: try FileSystem.realPath(resolving: root))
+        try? FileManager.default.removeItem(atPath: layout.directory)
+        try FileSystem.makeFolders(layout.directory)
+        try buildSyntheticIndex(layout: layout, chunks: chunks, lines: try sourceLines(source), dimension: embedder.dimension,
+                                identity: embedder.identity, configuration: configuration)
+        print("synthetic index of \(chunks) chunks in \(layout.directory)")
+    }
+
     /// Non-blank lines of the source files under `folder` (as discovery finds them).
     static func sourceLines(_ folder: String) throws -> [String] {
         let found = try FileDiscovery.discover(root: folder)

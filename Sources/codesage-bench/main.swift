@@ -5,6 +5,7 @@ import Platform
 /// `codesage-bench embed --chunks FILE.json [--model PATH] [--threads N] [--blas-threads N] [--modes fp32,int8] [--limit N]`
 /// `codesage-bench retrieval --root DIR --queries Q.jsonl --out R.jsonl [--field query] [--mode hybrid,semantic,lexical]`
 /// `codesage-bench search-latency --source DIR --queries Q.jsonl [--chunks 10000,100000]`
+/// `codesage-bench synthetic-index --root DIR --source SRC [--chunks N]`
 /// Results go to stdout; run through scripts/bench-embed.
 func option(_ name: String, in args: [String]) -> String? {
     guard let index = args.firstIndex(of: name), index + 1 < args.count else { return nil }
@@ -13,12 +14,14 @@ func option(_ name: String, in args: [String]) -> String? {
 
 let args = Array(CommandLine.arguments.dropFirst())
 do {
-    if args.first == "retrieval" || args.first == "search-latency" {
+    if args.first == "retrieval" || args.first == "search-latency" || args.first == "synthetic-index" {
         let configuration = try Configuration(environment: ProcessInfoReader.environment(), home: ProcessInfoReader.homeDirectory(),
                                               onlineCPUs: ProcessInfoReader.onlineCPUCount())
         let model = option("--model", in: args) ?? configuration.modelPath
         if args.first == "retrieval" {
             try RetrievalBench.run(args: args, configuration: configuration, modelPath: model)
+        } else if args.first == "synthetic-index" {
+            try SearchLatencyBench.keep(args: args, configuration: configuration, modelPath: model)
         } else {
             try SearchLatencyBench.run(args: args, configuration: configuration, modelPath: model)
         }
