@@ -14,7 +14,16 @@ public enum CodeSageServer {
         let server = Server(name: name, version: version,
                             capabilities: .init(tools: .init(listChanged: false)))
         await server.withMethodHandler(ListTools.self) { _ in table.listResult }
-        await server.withMethodHandler(CallTool.self) { parameters in await table.call(parameters) }
+        await server.withMethodHandler(CallTool.self) { [weak server] parameters in
+            guard let token = parameters._meta?.progressToken, Server.currentHandlerContext?.httpContext == nil, let server else {
+                return await table.call(parameters)
+            }
+            let reporter = ProgressReporter { progress, total, message in
+                try? await server.notify(ProgressNotification.message(
+                    .init(progressToken: token, progress: progress, total: total, message: message)))
+            }
+            return await ToolProgress.$reporter.withValue(reporter) { await table.call(parameters) }
+        }
         return server
     }
 

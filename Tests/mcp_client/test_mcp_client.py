@@ -145,6 +145,20 @@ async def stdio(root):
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
             await exercise(session, root, "stdio")
+            # A progress token brings notifications/progress while index_codebase runs, ending at its total.
+            updates = []
+
+            async def on_progress(progress, total, message):
+                updates.append((progress, total, message))
+
+            r = await session.call_tool("index_codebase", {"path": root, "rebuild": True}, progress_callback=on_progress)
+            check(not r.is_error, f"stdio: index with progress: {text_of(r)}")
+            for _ in range(50):
+                if updates and updates[-1][1] is not None:
+                    break
+                await anyio.sleep(0.05)
+            check(len(updates) >= 2 and updates[-1][0] == updates[-1][1] and updates[-1][2] == "published"
+                  and [u[0] for u in updates] == sorted(u[0] for u in updates), f"stdio: progress notifications: {updates}")
 
 
 def start_http(args, env=None):

@@ -95,7 +95,7 @@ public enum IndexTools {
     public static func indexCodebase(_ workspace: Workspace, jobs: IndexJobs) -> ToolDefinition {
         ToolDefinition(
             name: "index_codebase",
-            description: "Index (or update) a repository so it can be searched: discovery honouring .gitignore, chunking by definition, embeddings, FAISS + keyword index. Incremental: unchanged files are skipped. Runs in the background; by default the call returns when the run is done with its report (files, chunks, embedded, reused, skipped, deleted, seconds, index_type, recall_at_10). With background=true it returns a job_id at once; call again with job_id to see progress. Searches keep answering from the previous index while a run is in progress.",
+            description: "Index (or update) a repository so it can be searched: discovery honouring .gitignore, chunking by definition, embeddings, FAISS + keyword index. Incremental: unchanged files are skipped. Runs in the background; by default the call returns when the run is done with its report (files, chunks, embedded, reused, skipped, deleted, seconds, index_type, recall_at_10). Sends progress notifications when the request carries a progress token (stdio). With background=true it returns a job_id at once; call again with job_id to see progress. Searches keep answering from the previous index while a run is in progress.",
             inputSchema: Schema.object([
                 "path": Schema.root,
                 "background": Schema.boolean("Return a job id immediately instead of waiting (default false)."),
@@ -120,7 +120,22 @@ public enum IndexTools {
             }
             let id = jobs.start(indexer) { workspace.closeSnapshots() }
             if background { return try output(jobs.job(id)!) }
-            return try output(await jobs.wait(id)!)
+            guard let reporter = ToolProgress.reporter else { return try output(await jobs.wait(id)!) }
+            // The client asked for progress: report each change of phase or count, then the end.
+            var last = ""
+            var step = 0.0
+            while let job = jobs.job(id), job.state == "running" {
+                let now = "\(job.phase) \(job.done)/\(job.total)"
+                if now != last {
+                    step += 1
+                    await reporter.report(step, total: nil, message: now)
+                    last = now
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            let finished = await jobs.wait(id)!
+            await reporter.report(step + 1, total: step + 1, message: finished.state == "done" ? "published" : "failed")
+            return try output(finished)
         }
     }
 
