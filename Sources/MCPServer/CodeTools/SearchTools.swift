@@ -62,6 +62,16 @@ public enum SearchTools {
                       filter: PathFilter(fileTypes: try args.strings("file_types"), excludePatterns: try args.strings("exclude_patterns")))
     }
 
+    /// Runs a search off the cooperative pool and renders it.
+    static func run(_ request: SearchRequest, root: String, modeName: String, in workspace: Workspace) async throws -> ToolOutput {
+        try await offPool {
+            let engine = try workspace.engine(root: root)
+            let results = try engine.search(request)
+            return ToolOutput(text: render(results), structured: try structured(
+                Results(query: request.query, mode: modeName, generation: engine.snapshot.generation, results: results)))
+        }
+    }
+
     /// semantic_search_codebase: natural-language search by meaning.
     public static func semanticSearch(_ workspace: Workspace) -> ToolDefinition {
         ToolDefinition(
@@ -76,13 +86,7 @@ public enum SearchTools {
             let args = ToolArguments(arguments, tool: "semantic_search_codebase")
             try args.rejectUnknown(allowed: ["path", "query", "limit", "file_types", "exclude_patterns"])
             let root = try args.requiredString("path"), query = try args.requiredString("query")
-            let request = try request(args, query: query, mode: .semantic)
-            return try await offPool {
-                let engine = try workspace.engine(root: root)
-                let results = try engine.search(request)
-                return ToolOutput(text: render(results), structured: try structured(
-                    Results(query: query, mode: "semantic", generation: engine.snapshot.generation, results: results)))
-            }
+            return try await run(try request(args, query: query, mode: .semantic), root: root, modeName: "semantic", in: workspace)
         }
     }
 
@@ -121,13 +125,7 @@ public enum SearchTools {
             default:
                 throw CodeSageError(.invalidArgument, "argument \"mode\" must be one of hybrid, semantic, keyword, regex (got \"\(modeName)\")")
             }
-            let request = try request(args, query: query, mode: mode)
-            return try await offPool {
-                let engine = try workspace.engine(root: root)
-                let results = try engine.search(request)
-                return ToolOutput(text: render(results), structured: try structured(
-                    Results(query: query, mode: modeName, generation: engine.snapshot.generation, results: results)))
-            }
+            return try await run(try request(args, query: query, mode: mode), root: root, modeName: modeName, in: workspace)
         }
     }
 
