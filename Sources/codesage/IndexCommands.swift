@@ -107,12 +107,7 @@ enum IndexSetup {
     }
 
     /// Pretty JSON with snake_case keys.
-    static func json(_ value: some Encodable) -> Data {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)) ?? Data("null".utf8)
-    }
+    static func json(_ value: some Encodable) -> Data { Data(JSONOutput.text(value).utf8) }
 }
 
 /// A one-line progress bar on stderr (only drawn on a terminal).

@@ -110,12 +110,7 @@ public struct IndexManifest: Codable, Sendable, Equatable {
     }
 
     /// Pretty, key-sorted JSON with snake_case keys.
-    public func jsonData() -> Data {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return (try? encoder.encode(self)) ?? Data("{}".utf8)
-    }
+    public func jsonData() -> Data { Data(JSONOutput.text(self).utf8) }
 
     /// Now, as ISO 8601 UTC.
     public static func timestamp(_ date: Date = Date()) -> String {

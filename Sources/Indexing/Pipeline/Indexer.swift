@@ -290,12 +290,20 @@ public final class Indexer: Sendable {
             drafts.append(ChunkDraft(
                 startLine: chunk.startLine, endLine: chunk.endLine, symbol: chunk.symbol, kind: chunk.kind?.rawValue,
                 signature: chunk.signature, language: language?.rawValue, tokenCount: chunk.tokenCount,
-                truncated: embedder.countTokens(Substring(embedded)) > embedder.maxTokens - 2,
+                truncated: chunk.truncated || pathTokens + definitionLineTokens(chunk) + chunk.tokenCount > embedder.maxTokens - 2,
                 part: chunk.part, partCount: chunk.partCount, text: chunk.text,
                 embeddingKey: key, summaryKey: summaryKey))
         }
         let lineCount = text.isEmpty ? 0 : text.reduce(into: 1) { count, c in if c == "\n" { count += 1 } } - (text.hasSuffix("\n") ? 1 : 0)
         return PendingFile(file: file, hash: hash, language: language, lineCount: lineCount, chunks: drafts, texts: texts)
+    }
+
+    /// Word pieces of the line naming a definition in its embedded text (0 without a symbol): the
+    /// tokenizer splits at newlines, so the embedded text costs path + this line + the code.
+    func definitionLineTokens(_ chunk: Chunk) -> Int {
+        guard chunk.symbol != nil else { return 0 }
+        let text = ChunkText.forEmbedding(path: "", symbol: chunk.symbol, kind: chunk.kind?.rawValue, code: "")
+        return embedder.countTokens(Substring(text))
     }
 
     /// Embeds what the cache lacks and writes `pending` files as generation `generation`.

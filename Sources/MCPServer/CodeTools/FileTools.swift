@@ -16,12 +16,6 @@ public enum FileTools {
         return options
     }
 
-    static func json(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    }
 
     /// read_code_file: a file of an indexed root, optionally a line range.
     public static func readFile(_ workspace: Workspace) -> ToolDefinition {
@@ -79,7 +73,7 @@ public enum FileTools {
                 let layout = try workspace.layout(root: root)
                 let target = try Workspace.resolve(file: file, in: layout)
                 let structure = try FileStructure.make(root: layout.root, path: target.relative, options: discovery(workspace, layout))
-                return ToolOutput(text: json(structure), structured: try structured(structure))
+                return ToolOutput(text: JSONOutput.text(structure), structured: try structured(structure))
             }
         }
     }

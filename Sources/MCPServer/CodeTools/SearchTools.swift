@@ -29,10 +29,8 @@ enum Schema {
 
 /// Codable results as MCP structured content (snake_case keys, like the CLI's --json).
 func structured(_ value: some Encodable) throws(CodeSageError) -> Value {
-    let encoder = JSONEncoder()
-    encoder.keyEncodingStrategy = .convertToSnakeCase
     do {
-        return try JSONDecoder().decode(Value.self, from: encoder.encode(value))
+        return try JSONDecoder().decode(Value.self, from: JSONOutput.encoder(pretty: false).encode(value))
     } catch {
         throw CodeSageError(.internal, "cannot encode a result", cause: error)
     }
