@@ -32,12 +32,12 @@ struct ConfigTests {
         let dir = try copyModel { $0["hidden_size"] = 380; $0["num_attention_heads"] = 10 }
         defer { try? FileManager.default.removeItem(at: dir) }
         expect(throwsMessage: "tensor embeddings.word_embeddings.weight: expected shape [30522, 380] F32, found [30522, 384] F32") {
-            try Encoder(modelDirectory: dir)
+            _ = try Encoder(modelDirectory: dir)
         }
         let dir2 = try copyModel { $0["intermediate_size"] = 1024 }
         defer { try? FileManager.default.removeItem(at: dir2) }
         expect(throwsMessage: "tensor encoder.layer.0.intermediate.dense.weight: expected shape [1024, 384] F32, found [1536, 384] F32") {
-            try Encoder(modelDirectory: dir2)
+            _ = try Encoder(modelDirectory: dir2)
         }
     }
 
@@ -46,14 +46,14 @@ struct ConfigTests {
         let dir = try copyModel { $0["hidden_act"] = "relu" }
         defer { try? FileManager.default.removeItem(at: dir) }
         expect(throwsMessage: "config.json: hidden_act \"relu\" is not supported (only \"gelu\", exact erf)") {
-            try ModelConfig.load(modelDirectory: dir)
+            _ = try ModelConfig.load(modelDirectory: dir)
         }
         let dir2 = try copyModel { _ in }
         defer { try? FileManager.default.removeItem(at: dir2) }
         let pooling = #"{"word_embedding_dimension": 384, "pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#
         try Data(pooling.utf8).write(to: dir2.appendingPathComponent("1_Pooling/config.json"))
         expect(throwsMessage: "1_Pooling/config.json: only mean pooling is supported (found pooling_mode_cls_token)") {
-            try ModelConfig.load(modelDirectory: dir2)
+            _ = try ModelConfig.load(modelDirectory: dir2)
         }
     }
 }

@@ -230,3 +230,22 @@ struct IndexerTests {
         #expect { try IndexSnapshot.open(layout: layout) } throws: { ($0 as? CodeSageError)?.code == .corruptData }
     }
 }
+
+@Suite("Embedding cache")
+struct EmbeddingCacheTests {
+    @Test("vectors round-trip exactly, zstd-compressed or not; a damaged vector is corrupt data", arguments: [false, true])
+    func roundTrip(compressed: Bool) throws {
+        let folder = try FileSystem.makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let store = try IndexStore(path: folder + "/store.sqlite", compressVectors: compressed)
+        let vector = (0..<384).map { Float($0 % 7) * 0.125 }  // repetitive: zstd shrinks it
+        let key = ContentHash.of(parts: "model", "text")
+        try store.storeVectors([(key, vector)])
+        #expect(try store.cachedVectors([key], dimension: 384)[key] == vector)
+        let stored = try #require(try store.database.query("SELECT codec, length(vector) FROM embeddings").first)
+        #expect(stored[0].int64Value == (compressed ? 1 : 0))
+        #expect(compressed ? (stored[1].int64Value ?? 0) < 384 * 4 : stored[1].int64Value == 384 * 4)
+        try store.database.query("UPDATE embeddings SET vector = x'0102'")
+        #expect { try store.cachedVectors([key], dimension: 384) } throws: { ($0 as? CodeSageError)?.code == .corruptData }
+    }
+}
