@@ -60,10 +60,17 @@ let package = Package(
             dependencies: ["CodeSageCore", "CFaissShim"]
         ),
 
-        // Cache building blocks: LZ4 (in-memory) and zstd (persistent) codecs.
+        // Cache building blocks: LZ4 (in-memory) and zstd (persistent) codecs, the LRU cache, the
+        // file cache, buffer pools and the model cache.
         .target(
             name: "Caching",
-            dependencies: ["CodeSageCore", "CZstd", "CLZ4"]
+            dependencies: ["CodeSageCore", "Platform", "CZstd", "CLZ4"]
+        ),
+
+        // The memory manager (samples /proc, cleans up near the budget) and adaptive cache sizing.
+        .target(
+            name: "MemoryManagement",
+            dependencies: ["CodeSageCore", "Platform", "Caching"]
         ),
 
         // Small-m matrix products on weights in place (single queries): AVX2+FMA chosen at run time.
@@ -72,7 +79,7 @@ let package = Package(
         // all-MiniLM-L6-v2 in Swift: tokenizer, safetensors, encoder, int8 weights, model cache.
         .target(
             name: "Embedding",
-            dependencies: ["CodeSageCore", "CBLAS", "CKernels"]
+            dependencies: ["CodeSageCore", "CBLAS", "CKernels", "Caching"]
         ),
 
         // Discovery, chunking, the SQLite store, the FAISS build and generations: a root → an index.
@@ -88,7 +95,7 @@ let package = Package(
         // Semantic, lexical and hybrid search over a published generation; duplicates.
         .target(
             name: "Search",
-            dependencies: ["CodeSageCore", "Indexing", "VectorIndex", "Platform"]
+            dependencies: ["CodeSageCore", "Indexing", "VectorIndex", "Platform", "Caching"]
         ),
 
         // Line counts, imports, file outlines and undocumented definitions of a root or a file.
@@ -98,7 +105,7 @@ let package = Package(
         .target(
             name: "MCPServer",
             dependencies: [
-                "CodeSageCore", "Platform", "Indexing", "Search", "CodeInsight",
+                "CodeSageCore", "Platform", "Indexing", "Search", "CodeInsight", "Caching", "MemoryManagement",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -124,7 +131,8 @@ let package = Package(
             dependencies: ["Embedding", "CBLAS", "CodeSageCore", "Platform", "Indexing", "Search"]
         ),
 
-        .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "CodeSageCore"]),
+        .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "CodeSageCore", "Caching"]),
+        .testTarget(name: "CachingTests", dependencies: ["Caching", "MemoryManagement", "Platform", "CodeSageCore"]),
         .testTarget(name: "CodeSageCoreTests", dependencies: ["CodeSageCore"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "CodeSageCore"]),
         .testTarget(name: "NativeLibraryTests", dependencies: ["CBLAS", "Caching", "Indexing", "VectorIndex", "Platform"]),

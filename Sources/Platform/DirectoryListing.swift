@@ -52,14 +52,18 @@ public struct FileStatus: Sendable, Hashable {
     public var inode: UInt64
     /// What the path is.
     public var kind: FileKind
+    /// Last status change in nanoseconds since the epoch (from `st_ctim`): moves on every write,
+    /// and unlike the modification time it cannot be set back by `utimes(2)`.
+    public var changeTime: Int64
 
     /// Creates a status from its parts.
-    public init(size: Int64, modificationTime: Int64, device: UInt64, inode: UInt64, kind: FileKind) {
+    public init(size: Int64, modificationTime: Int64, device: UInt64, inode: UInt64, kind: FileKind, changeTime: Int64 = 0) {
         self.size = size
         self.modificationTime = modificationTime
         self.device = device
         self.inode = inode
         self.kind = kind
+        self.changeTime = changeTime
     }
 }
 
@@ -133,7 +137,8 @@ extension FileSystem {
             modificationTime: Int64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtim.tv_nsec),
             device: UInt64(info.st_dev),
             inode: UInt64(info.st_ino),
-            kind: fileKind(mode: info.st_mode)
+            kind: fileKind(mode: info.st_mode),
+            changeTime: Int64(info.st_ctim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_ctim.tv_nsec)
         )
     }
 

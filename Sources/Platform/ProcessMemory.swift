@@ -21,6 +21,9 @@ public struct ProcessMemory: Sendable, Equatable {
     public var pssAnon: UInt64 = 0
     public var pssFile: UInt64 = 0
 
+    /// All figures zero (fill in what is known).
+    public init() {}
+
     /// Reads /proc/<pid>/status and /proc/<pid>/smaps_rollup ("self" for this process).
     public static func read(pid: String = "self") throws(CodeSageError) -> ProcessMemory {
         var memory = ProcessMemory()

@@ -1,5 +1,6 @@
 import CodeSageCore
 import Foundation
+import Caching
 import Testing
 @testable import Embedding
 
@@ -68,7 +69,7 @@ struct EncoderTests {
 
     @Test("ModelCache loads once, counts hits, evicts after the TTL, reloads")
     func cache() async throws {
-        let cache = ModelCache(modelDirectory: TestSupport.modelDirectory, ttl: .milliseconds(200))
+        let cache = ModelCache<Encoder>(modelDirectory: TestSupport.modelDirectory, ttl: .milliseconds(200))
         let t0 = ContinuousClock.now
         _ = try cache.encoder(now: t0)
         _ = try cache.encoder(now: t0)
