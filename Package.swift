@@ -57,7 +57,7 @@ let package = Package(
         // Swift wrapper over the FAISS shim.
         .target(
             name: "VectorIndex",
-            dependencies: ["CodeSageCore", "CFaissShim"]
+            dependencies: ["CodeSageCore", "CFaissShim", "Caching"]
         ),
 
         // Cache building blocks: LZ4 (in-memory) and zstd (persistent) codecs, the LRU cache, the

@@ -141,7 +141,10 @@ extension Configuration {
     /// Folder of the embedding model.
     public var modelPath: String { optionalPath(N.modelPath)! }
     /// Idle minutes before the encoder is unloaded; 0 = never.
-    public var modelCacheTTLMinutes: Int { int(N.modelCacheTTL) }
+    public var modelCacheTTL: Duration {
+        guard case .fraction(let minutes)? = setting(N.modelCacheTTL).value else { preconditionFailure() }
+        return .milliseconds(Int((minutes * 60_000).rounded()))
+    }
     /// Whether the encoder runs on int8 weights.
     public var modelQuantizationEnabled: Bool { bool(N.modelQuantization) }
     /// Explicit index folder, or nil for `<root>/.codesage`.

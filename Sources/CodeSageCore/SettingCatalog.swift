@@ -79,8 +79,8 @@ public enum SettingCatalog {
         // The model.
         SettingSpec(Name.modelPath, .path, default: "~/.cache/codesage/models/all-MiniLM-L6-v2",
                     "Folder of the sentence-transformers model (config.json, model.safetensors, vocab.txt)."),
-        SettingSpec(Name.modelCacheTTL, .integer(0...525_600), default: "60",
-                    "Minutes the encoder may stay idle before it is unloaded (0 = never unload)."),
+        SettingSpec(Name.modelCacheTTL, .fraction(0...525_600), default: "60",
+                    "Minutes the encoder may stay idle before it is unloaded (0 = never unload; fractions allowed, 0.5 = 30 s)."),
         SettingSpec(Name.modelQuantization, .boolean, default: "false",
                     "Run the encoder on int8 weights (per-row scales) mapped from a file beside the model."),
         // The vector index.

@@ -1,3 +1,4 @@
+import Caching
 import CodeSageCore
 import Indexing
 import Platform
@@ -61,13 +62,51 @@ public final class SearchEngine: Sendable {
     /// Lines of a chunk shown as its snippet.
     public static let snippetLines = 12
 
-    public init(snapshot: IndexSnapshot, embedder: any TextEmbedder) {
+    /// Buffers for FAISS results (CODESAGE_INDEX_POOL_SIZE); nil allocates per search.
+    public let resultPool: BufferPool?
+
+    public init(snapshot: IndexSnapshot, embedder: any TextEmbedder, resultPool: BufferPool? = nil) {
         self.snapshot = snapshot
         self.embedder = embedder
+        self.resultPool = resultPool
+    }
+
+    /// What the index recorded of a result's file: enough to tell later whether it went stale.
+    public struct IndexedFile: Sendable, Hashable {
+        public var size: Int64
+        public var modificationTime: Int64
+    }
+
+    /// Results with the recorded state of each result's file (so a cached answer's `stale` flags can be refreshed).
+    public struct Answer: Sendable {
+        public var results: [SearchResult]
+        /// By result path.
+        public var indexedFiles: [String: IndexedFile]
+
+        /// The results with `stale` recomputed from the files on disk now.
+        public func refreshed(root: String) -> [SearchResult] {
+            results.map { r in
+                var r = r
+                r.stale = SearchEngine.isStale(root: root, path: r.path, indexed: indexedFiles[r.path])
+                return r
+            }
+        }
     }
 
     /// Runs `request`; results best first, at most `request.limit`.
     public func search(_ request: SearchRequest) throws(CodeSageError) -> [SearchResult] {
+        try answer(request).results
+    }
+
+    /// The query's embedding (nil when the index holds no vectors), as `semanticCandidates` computes it.
+    public func queryVector(_ query: String) throws(CodeSageError) -> [Float]? {
+        guard snapshot.vectors != nil else { return nil }
+        return try embedder.embed([query.trimmingWhitespace()]).first
+    }
+
+    /// Runs `request` and keeps what the index recorded of each result's file. `queryVector`, when
+    /// given, is used instead of embedding the query again (it must be `queryVector(request.query)`).
+    public func answer(_ request: SearchRequest, queryVector: [Float]? = nil) throws(CodeSageError) -> Answer {
         let query = request.query.trimmingWhitespace()
         guard !query.isEmpty else { throw CodeSageError(.invalidArgument, "the query is empty") }
         guard request.limit > 0 else { throw CodeSageError(.invalidArgument, "limit must be at least 1 (got \(request.limit))") }
@@ -75,7 +114,7 @@ public final class SearchEngine: Sendable {
 
         var semantic: [(id: Int64, score: Double)] = []
         var lexical: [(id: Int64, score: Double)] = []
-        if request.mode != .lexical { semantic = try semanticCandidates(query, depth: depth) }
+        if request.mode != .lexical { semantic = try semanticCandidates(query, depth: depth, vector: queryVector) }
         if request.mode != .semantic { lexical = try lexicalCandidates(query, depth: depth) }
 
         let ids = Array(Set(semantic.map(\.id) + lexical.map(\.id)))
@@ -102,6 +141,7 @@ public final class SearchEngine: Sendable {
         }
 
         var results: [SearchResult] = []
+        var indexedFiles: [String: IndexedFile] = [:]
         var seenDefinitions = Set<String>()
         for candidate in ranked {
             guard let record = chunks[candidate.id] else { continue }
@@ -114,16 +154,18 @@ public final class SearchEngine: Sendable {
                 path: record.path, startLine: chunk.startLine, endLine: chunk.endLine, symbol: chunk.symbol, kind: chunk.kind,
                 language: chunk.language, score: candidate.score, snippet: Self.snippet(chunk.text),
                 stale: isStale(files[record.fileID])))
+            if let file = files[record.fileID] { indexedFiles[file.path] = IndexedFile(size: file.size, modificationTime: file.modificationTime) }
             if results.count == request.limit { break }
         }
-        return results
+        return Answer(results: results, indexedFiles: indexedFiles)
     }
 
     /// Chunk ids nearest to the query's embedding, best first, with cosine similarity.
-    public func semanticCandidates(_ query: String, depth: Int) throws(CodeSageError) -> [(id: Int64, score: Double)] {
+    public func semanticCandidates(_ query: String, depth: Int, vector given: [Float]? = nil) throws(CodeSageError) -> [(id: Int64, score: Double)] {
         guard let vectors = snapshot.vectors else { return [] }
-        guard let vector = try embedder.embed([query]).first else { return [] }
-        return try vectors.search(vector, k: depth).first?.map { (id: $0.id, score: Double($0.score)) } ?? []
+        let vector: [Float]
+        if let given { vector = given } else if let embedded = try embedder.embed([query]).first { vector = embedded } else { return [] }
+        return try vectors.search(vector, k: depth, pool: resultPool).first?.map { (id: $0.id, score: Double($0.score)) } ?? []
     }
 
     /// Chunk ids matching the query's terms, best BM25 first.
@@ -138,8 +180,15 @@ public final class SearchEngine: Sendable {
     /// Whether the file on disk no longer has the size and time it had when indexed.
     func isStale(_ file: FileRecord?) -> Bool {
         guard let file else { return true }
-        guard let status = try? FileSystem.status(of: snapshot.layout.root + "/" + file.path, followingLinks: true) else { return true }
-        return status.size != file.size || status.modificationTime != file.modificationTime
+        return Self.isStale(root: snapshot.layout.root, path: file.path,
+                            indexed: IndexedFile(size: file.size, modificationTime: file.modificationTime))
+    }
+
+    /// Whether `path` under `root` no longer has the size and time the index recorded (or has no record).
+    static func isStale(root: String, path: String, indexed: IndexedFile?) -> Bool {
+        guard let indexed else { return true }
+        guard let status = try? FileSystem.status(of: root + "/" + path, followingLinks: true) else { return true }
+        return status.size != indexed.size || status.modificationTime != indexed.modificationTime
     }
 
     /// The first `snippetLines` lines of `text` (each cut at 200 characters).

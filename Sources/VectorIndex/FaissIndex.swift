@@ -1,4 +1,5 @@
 import CFaissShim
+import Caching
 import CodeSageCore
 
 /// A FAISS index (inner-product metric) owned by Swift: the handle is freed in `deinit`.
@@ -99,21 +100,30 @@ public final class FaissIndex: @unchecked Sendable {
     }
 
     /// Searches `queries` ([n, dimension]) for the `k` best hits each, best first; empty slots are left out.
-    public func search(_ queries: [Float], k: Int) throws(CodeSageError) -> [[Hit]] {
+    public func search(_ queries: [Float], k: Int, pool: BufferPool? = nil) throws(CodeSageError) -> [[Hit]] {
         let n = try rows(in: queries)
         guard k > 0 else { throw CodeSageError(.invalidArgument, "search: k must be > 0, got \(k)") }
         guard n > 0 else { return [] }
-        var scores = [Float](repeating: 0, count: n * k)
-        var labels = [Int64](repeating: -1, count: n * k)
-        try queries.withUnsafeBufferPointer { (buffer) throws(CodeSageError) in
-            try FaissIndex.check(fs_index_search(handle, Int64(n), buffer.baseAddress, Int64(k), &scores, &labels), "search")
-        }
-        return (0..<n).map { row in
-            (0..<k).compactMap { column in
-                let slot = row * k + column
-                return labels[slot] < 0 ? nil : Hit(id: labels[slot], score: scores[slot])
+        // Scores and labels in one buffer: from the pool when given, so steady searches allocate nothing large.
+        let bytes = n * k * (MemoryLayout<Float>.stride + MemoryLayout<Int64>.stride)
+        func run(_ raw: UnsafeMutableRawBufferPointer) throws(CodeSageError) -> [[Hit]] {
+            let labels = raw.baseAddress!.bindMemory(to: Int64.self, capacity: n * k)
+            let scores = (raw.baseAddress! + n * k * MemoryLayout<Int64>.stride).bindMemory(to: Float.self, capacity: n * k)
+            for i in 0..<(n * k) { labels[i] = -1; scores[i] = 0 }
+            try queries.withUnsafeBufferPointer { (buffer) throws(CodeSageError) in
+                try FaissIndex.check(fs_index_search(handle, Int64(n), buffer.baseAddress, Int64(k), scores, labels), "search")
+            }
+            return (0..<n).map { row in
+                (0..<k).compactMap { column in
+                    let slot = row * k + column
+                    return labels[slot] < 0 ? nil : Hit(id: labels[slot], score: scores[slot])
+                }
             }
         }
+        if let pool { return try pool.withBuffer(bytes: bytes, run) }
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 64)
+        defer { raw.deallocate() }
+        return try run(raw)
     }
 
     /// Writes the index durably (temporary name, fsync, rename, fsync of the folder).

@@ -318,10 +318,13 @@ public final class Indexer: Sendable {
                 textByKey[key] = text
             }
         }
-        let cached = try store.cachedVectors(keys, dimension: embedder.dimension)
-        let missing = keys.filter { cached[$0] == nil }
+        // This index's persistent cache, then the model's in-memory cache (its vectors may come from
+        // another root, so they are written to this store too), then the model.
+        let stored = try store.cachedVectors(keys, dimension: embedder.dimension)
+        let inMemory = embedder.cachedVectors(keys.filter { stored[$0] == nil })
+        var computed: [(key: [UInt8], vector: [Float])] = inMemory.map { ($0.key, $0.value) }
+        let missing = keys.filter { stored[$0] == nil && inMemory[$0] == nil }
         report.reused += keys.count - missing.count
-        var computed: [(key: [UInt8], vector: [Float])] = []
         for start in stride(from: 0, to: missing.count, by: options.embeddingBatch) {
             progress(.embedding, report.embedded, report.embedded + missing.count - start)
             let batch = Array(missing[start..<min(start + options.embeddingBatch, missing.count)])

@@ -15,6 +15,13 @@ public protocol TextEmbedder: Sendable {
     func countTokens(_ text: Substring) -> Int
     /// L2-normalised embeddings of `texts`, in input order.
     func embed(_ texts: [String]) throws(CodeSageError) -> [[Float]]
+    /// Vectors this model holds in memory for cache keys (SHA-256 of identity + text), consulted
+    /// for what the persistent cache lacks; none by default.
+    func cachedVectors(_ keys: [[UInt8]]) -> [[UInt8]: [Float]]
+}
+
+extension TextEmbedder {
+    public func cachedVectors(_ keys: [[UInt8]]) -> [[UInt8]: [Float]] { [:] }
 }
 
 /// The real model: all-MiniLM-L6-v2 (or any BERT sentence-transformer folder) through `Encoder`.

@@ -40,7 +40,11 @@ public enum FileTools {
                     throw CodeSageError(.notFound, "\(layout.root) is not indexed; read_code_file serves only indexed roots (run index_codebase)")
                 }
                 let target = try Workspace.resolve(file: file, in: layout)
-                let loaded = try SourceText.load(path: target.absolute, maxSize: Int64(clamping: workspace.configuration.maxFileSizeBytes))
+                let maxSize = Int64(clamping: workspace.configuration.maxFileSizeBytes)
+                guard case .bytes(let bytes) = try workspace.fileContents(target.absolute) else {
+                    throw CodeSageError(.invalidArgument, "argument \"file\": \(target.relative) is over the size limit (CODESAGE_MAX_FILE_SIZE)")
+                }
+                let loaded = SourceText.classify(bytes, maxSize: maxSize)
                 guard case .text(let text, _) = loaded else {
                     throw CodeSageError(.invalidArgument, "argument \"file\": \(target.relative) is \(loaded == .binary ? "binary" : "over the size limit")")
                 }

@@ -118,7 +118,7 @@ public enum IndexTools {
             let indexer = try await offPool {
                 Indexer(layout: try workspace.layout(root: root), embedder: try workspace.model(), options: options)
             }
-            let id = jobs.start(indexer) { workspace.closeSnapshots() }
+            let id = jobs.start(indexer) { workspace.indexPublished(indexer.layout) }
             if background { return try output(jobs.job(id)!) }
             guard let reporter = ToolProgress.reporter else { return try output(await jobs.wait(id)!) }
             // The client asked for progress: report each change of phase or count, then the end.

@@ -43,6 +43,8 @@ public enum SearchTools {
         var query: String
         var mode: String
         var generation: Int64
+        /// How the search cache answered: miss (searched), hit (same query) or similar (a near-duplicate query).
+        var cache: String
         var results: [SearchResult]
     }
 
@@ -63,10 +65,15 @@ public enum SearchTools {
     /// Runs a search off the cooperative pool and renders it.
     static func run(_ request: SearchRequest, root: String, modeName: String, in workspace: Workspace) async throws -> ToolOutput {
         try await offPool {
-            let engine = try workspace.engine(root: root)
-            let results = try engine.search(request)
-            return ToolOutput(text: render(results), structured: try structured(
-                Results(query: request.query, mode: modeName, generation: engine.snapshot.generation, results: results)))
+            let answer = try workspace.search(request, root: root)
+            let cache: String
+            switch answer.cache {
+            case .miss: cache = "miss"
+            case .exact: cache = "hit"
+            case .similar: cache = "similar"
+            }
+            return ToolOutput(text: render(answer.results), structured: try structured(
+                Results(query: request.query, mode: modeName, generation: answer.generation, cache: cache, results: answer.results)))
         }
     }
 

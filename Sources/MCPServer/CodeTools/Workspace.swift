@@ -1,41 +1,98 @@
+import Caching
 import CodeSageCore
 import Dispatch
 import Foundation
 import Indexing
+import MemoryManagement
 import Platform
 import Search
 
-/// What the code tools share: the configuration, the model (loaded on first use), and one
-/// search engine per indexed root, reopened when a newer generation is published.
+/// What the code tools share: the configuration, the model (loaded on first use, unloaded after
+/// CODESAGE_MODEL_CACHE_TTL_MINUTES idle), one search engine per indexed root (reopened when a newer
+/// generation is published), the in-memory caches (embedding, search, file), the buffer pools, and
+/// the memory manager and adaptive sizer that keep all of it within the budget.
 public final class Workspace: @unchecked Sendable {
     public let configuration: Configuration
-    private let loadEmbedder: @Sendable () throws(CodeSageError) -> any TextEmbedder
+    /// The model, loaded on first use and unloaded when idle.
+    public let models: ModelCache<any TextEmbedder>
+    /// Query and chunk vectors by content key (CODESAGE_EMBEDDING_CACHE_SIZE).
+    public let embeddingCache: LRUCache<[UInt8], [Float]>
+    /// Search answers (CODESAGE_SEARCH_CACHE_SIZE, CODESAGE_SEARCH_CACHE_SIMILARITY).
+    public let searchCache: SearchCache
+    /// File contents (CODESAGE_FILE_CACHE_SIZE, CODESAGE_CACHE_COMPRESSION).
+    public let fileCache: FileCache
+    /// FAISS result buffers (CODESAGE_INDEX_POOL_SIZE).
+    public let indexPool: BufferPool
+    /// Cleans up near CODESAGE_MEMORY_LIMIT.
+    public let memoryManager: MemoryManager
+    /// Moves cache budgets toward CODESAGE_MEMORY_TARGET_PERCENT of the limit.
+    public let cacheSizer: AdaptiveCacheSizer
     private let lock = NSLock()
-    private var embedder: (any TextEmbedder)?
+    private var embedder: CachingEmbedder?
     private var engines: [String: SearchEngine] = [:]
+    private var returnedFiles: [String: [String: Int]] = [:]
+    private var warmings: [CacheWarming.Report] = []
 
-    /// A workspace whose model comes from `loadEmbedder` (called once, on first use).
+    /// A workspace whose model comes from `loadEmbedder` (called on first use, and again after an unload).
+    /// Starts the model's idle timer, the memory manager (CODESAGE_ENABLE_MEMORY_MONITORING) and the
+    /// adaptive sizer (CODESAGE_ADAPTIVE_MEMORY_ENABLED).
     public init(configuration: Configuration, loadEmbedder: @escaping @Sendable () throws(CodeSageError) -> any TextEmbedder) {
         self.configuration = configuration
-        self.loadEmbedder = loadEmbedder
+        models = ModelCache(ttl: configuration.modelCacheTTL, measure: { model in
+            guard let encoder = (model as? EncoderEmbedder)?.encoder else { return (0, 0) }
+            return (encoder.bytesMapped, encoder.bytesResident())
+        }, loader: { try loadEmbedder() })
+        embeddingCache = LRUCache(name: "embedding", maxEntries: configuration.embeddingCacheSize)
+        searchCache = SearchCache(maxEntries: configuration.searchCacheSize, similarity: configuration.searchCacheSimilarity)
+        fileCache = FileCache(maxEntries: configuration.fileCacheSize, compression: configuration.cacheCompression,
+                              compressionLevel: configuration.compressionLevel)
+        indexPool = BufferPool(name: "index", capacity: configuration.indexPoolSize,
+                               bufferBytes: SearchEngine.candidateDepth * (MemoryLayout<Float>.stride + MemoryLayout<Int64>.stride))
+        let limit = configuration.memoryLimitBytes
+        let cacheTarget = Int(Double(limit) * Double(configuration.memoryTargetPercent) / 100)
+        memoryManager = MemoryManager(policy: .init(
+            limitBytes: limit, aggressive: configuration.aggressiveMemoryCleanup,
+            interval: .seconds(configuration.memoryCheckIntervalSeconds), cacheFloorBytes: max(64 << 10, cacheTarget / 100)))
+        let N = SettingCatalog.Name.self
+        cacheSizer = AdaptiveCacheSizer(members: [
+            .init(cache: embeddingCache, setting: N.embeddingCacheSize),
+            .init(cache: searchCache, setting: N.searchCacheSize),
+            .init(cache: fileCache, setting: N.fileCacheSize),
+        ], targetBytes: cacheTarget)
+        for cache in [embeddingCache, searchCache, fileCache] as [any ManagedCache] { memoryManager.register(cache: cache) }
+        memoryManager.register(pool: indexPool)
+        let models = self.models
+        memoryManager.register { aggressive, idle in aggressive ? models.unload() : models.evictIfIdle(for: idle) }
+        models.startTimer()
+        if configuration.memoryMonitoringEnabled { memoryManager.start() }
+        if configuration.adaptiveMemoryEnabled { cacheSizer.start(interval: .seconds(configuration.adaptiveAdjustmentIntervalSeconds)) }
     }
 
-    /// The model, loading it on first use.
+    deinit {
+        models.stopTimer()
+        memoryManager.stop()
+        cacheSizer.stop()
+    }
+
+    /// The model behind the embedding cache, loading it on first use. The returned embedder stays
+    /// valid across unloads: it reloads the model when a vector is not cached.
     public func model() throws(CodeSageError) -> any TextEmbedder {
         lock.lock()
         defer { lock.unlock() }
         if let embedder { return embedder }
-        let loaded = try loadEmbedder()
-        embedder = loaded
-        return loaded
+        let models = self.models
+        let load = { @Sendable () throws(CodeSageError) -> any TextEmbedder in
+            do { return try models.model() } catch let error as CodeSageError { throw error } catch {
+                throw CodeSageError(.io, "cannot load the model", cause: error)
+            }
+        }
+        let wrapped = CachingEmbedder(first: try load(), cache: embeddingCache, model: load)
+        embedder = wrapped
+        return wrapped
     }
 
-    /// Whether the model has been loaded.
-    public var modelLoaded: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return embedder != nil
-    }
+    /// Whether the model is loaded now.
+    public var modelLoaded: Bool { models.loadedModel != nil }
 
     /// The layout of the repository at `path` (resolved; must be a folder).
     public func layout(root path: String) throws(CodeSageError) -> IndexLayout {
@@ -51,7 +108,8 @@ public final class Workspace: @unchecked Sendable {
         return IndexLayout(root: resolved, indexDirectory: configuration.indexDirectory)
     }
 
-    /// The search engine of an indexed root, on its newest published generation.
+    /// The search engine of an indexed root, on its newest published generation. Opening a newer
+    /// generation drops the search answers cached for older ones.
     public func engine(root path: String) throws(CodeSageError) -> SearchEngine {
         let layout = try layout(root: path)
         let model = try model()
@@ -64,29 +122,55 @@ public final class Workspace: @unchecked Sendable {
             throw CodeSageError(.invalidConfiguration,
                 "\(layout.root) was indexed with \(snapshot.manifest.model.identity), this server runs \(model.identity); run index_codebase again")
         }
-        let engine = SearchEngine(snapshot: snapshot, embedder: model)
+        let engine = SearchEngine(snapshot: snapshot, embedder: model, resultPool: indexPool)
         lock.lock()
         engines[layout.root] = engine
         lock.unlock()
+        searchCache.invalidate(root: layout.root, keeping: snapshot.generation)
         return engine
+    }
+
+    /// Runs `request` on the index of `root` through the search cache; remembers which files it returned (for warming).
+    public func search(_ request: SearchRequest, root: String) throws(CodeSageError) -> (results: [SearchResult], generation: Int64, cache: SearchCache.Outcome) {
+        let engine = try engine(root: root)
+        let root = engine.snapshot.layout.root
+        let (results, outcome) = try searchCache.search(request, root: root, engine: engine)
+        lock.lock()
+        for r in results { returnedFiles[root, default: [:]][r.path, default: 0] += 1 }
+        lock.unlock()
+        return (results, engine.snapshot.generation, outcome)
+    }
+
+    /// The bytes of an indexed file, from the file cache when unchanged on disk.
+    public func fileContents(_ path: String) throws(CodeSageError) -> FileCache.Contents {
+        try fileCache.contents(of: path, maxSize: Int64(clamping: configuration.maxFileSizeBytes))
+    }
+
+    /// After an index run of `layout`: reopens the root on its newest generation (dropping the
+    /// answers cached for older ones), then warms the caches (bounded by `CacheWarming.defaultBudget`).
+    public func indexPublished(_ layout: IndexLayout) {
+        lock.lock()
+        engines[layout.root] = nil
+        let popular = returnedFiles[layout.root] ?? [:]
+        lock.unlock()
+        // Warming opens the new generation, which drops the answers of older ones (see `engine(root:)`).
+        let report = CacheWarming.warm(layout: layout, workspace: self, popular: popular)
+        lock.lock()
+        warmings.append(report)
+        if warmings.count > 8 { warmings.removeFirst() }
+        lock.unlock()
+    }
+
+    /// The recent cache warmings, oldest first.
+    public var warmingReports: [CacheWarming.Report] {
+        lock.lock()
+        defer { lock.unlock() }
+        return warmings
     }
 
     /// Unloads the model (it is loaded again on the next call that needs it); returns whether one was loaded.
     @discardableResult
-    public func unloadModel() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        let loaded = embedder != nil
-        embedder = nil
-        return loaded
-    }
-
-    /// The model when it is loaded (nil otherwise); never loads it.
-    public var loadedModel: (any TextEmbedder)? {
-        lock.lock()
-        defer { lock.unlock() }
-        return embedder
-    }
+    public func unloadModel() -> Bool { models.unload() }
 
     /// The open search engines, by root.
     public var openEngines: [String: SearchEngine] {
