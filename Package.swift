@@ -128,7 +128,7 @@ let package = Package(
         // Speed benchmarks (scripts/bench-*); release builds only.
         .executableTarget(
             name: "codesage-bench",
-            dependencies: ["Embedding", "CBLAS", "CodeSageCore", "Platform", "Indexing", "Search"]
+            dependencies: ["Embedding", "CBLAS", "CodeSageCore", "Platform", "Indexing", "Search", "Caching"]
         ),
 
         .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "CodeSageCore", "Caching"]),

@@ -23,3 +23,5 @@ int cs_bind_thread_to_cpus(const int *cpus, size_t count) {
 }
 
 int cs_malloc_trim(void) { return malloc_trim(0); }
+
+size_t cs_heap_bytes_in_use(void) { struct mallinfo2 info = mallinfo2(); return info.uordblks + info.hblkhd; }

@@ -19,6 +19,8 @@ public struct PoolStatistics: Sendable, Equatable, Encodable {
     public var allocations = 0
     /// Bytes freed by `releaseIdle()` over the pool's life.
     public var releasedBytes = 0
+    /// Loans larger than this are allocated and freed each time, never kept idle.
+    public var maxRetainedBytes = 0
 }
 
 /// Preallocated, reusable byte buffers: a steady stream of same-shape work borrows and returns the
@@ -26,8 +28,9 @@ public struct PoolStatistics: Sendable, Equatable, Encodable {
 ///
 /// `capacity` buffers of `bufferBytes` are allocated up front. A loan takes the smallest idle
 /// buffer that is large enough; when none is, it allocates one of the size asked for, and the
-/// pool keeps it on return (up to `capacity` idle buffers), so the pool grows to the working size
-/// once. `releaseIdle()` frees idle buffers beyond the preallocated size (memory cleanup).
+/// pool keeps it on return (up to `capacity` idle buffers, each at most `maxRetainedBytes`), so the
+/// pool grows to the working size once. `releaseIdle()` frees idle buffers beyond the preallocated
+/// size (memory cleanup).
 public final class BufferPool: Sendable {
     public let name: String
     private let state: Mutex<State>
@@ -43,12 +46,14 @@ public final class BufferPool: Sendable {
         init(name: String) { stats = PoolStatistics(name: name) }
     }
 
-    /// Preallocates `capacity` buffers of `bufferBytes` each.
-    public init(name: String, capacity: Int, bufferBytes: Int) {
+    /// Preallocates `capacity` buffers of `bufferBytes` each; loans over `maxRetainedBytes` (default:
+    /// unbounded) are not kept when returned.
+    public init(name: String, capacity: Int, bufferBytes: Int, maxRetainedBytes: Int = .max) {
         self.name = name
         var s = State(name: name)
         s.stats.capacity = max(0, capacity)
         s.stats.bufferBytes = max(0, bufferBytes)
+        s.stats.maxRetainedBytes = max(bufferBytes, maxRetainedBytes)
         if bufferBytes > 0 {
             for _ in 0..<max(0, capacity) { s.idle.append(Self.allocate(bufferBytes)) }
         }
@@ -84,7 +89,7 @@ public final class BufferPool: Sendable {
             }
             s.stats.allocations += 1
             // Replace the smallest idle buffer (too small for this shape) rather than keeping both.
-            if let smallest = s.idle.indices.min(by: { s.idle[$0].bytes < s.idle[$1].bytes }), s.idle.count >= s.stats.capacity {
+            if bytes <= s.stats.maxRetainedBytes, let smallest = s.idle.indices.min(by: { s.idle[$0].bytes < s.idle[$1].bytes }), s.idle.count >= s.stats.capacity {
                 s.idle.remove(at: smallest).pointer.deallocate()
             }
             return Self.allocate(max(bytes, s.stats.bufferBytes))
@@ -94,7 +99,7 @@ public final class BufferPool: Sendable {
     private func giveBack(_ buffer: Buffer) {
         let surplus: Buffer? = state.withLock { s in
             s.stats.inUse -= 1
-            guard s.idle.count < s.stats.capacity else { return buffer }
+            guard s.idle.count < s.stats.capacity, buffer.bytes <= s.stats.maxRetainedBytes else { return buffer }
             s.idle.append(buffer)
             return nil
         }

@@ -31,15 +31,20 @@ public final class FileCache: ManagedCache, Sendable {
     public var name: String { entries.name }
     public let compression: CacheCompression
     public let compressionLevel: Int
+    /// Blocks that LZ4 compresses into before the frame is copied out at its exact size (CODESAGE_CACHE_POOL_SIZE).
+    public let blockPool: BufferPool?
     private let entries: LRUCache<String, Entry>
 
     /// - Parameters:
     ///   - maxEntries: CODESAGE_FILE_CACHE_SIZE.
     ///   - compression: CODESAGE_CACHE_COMPRESSION (lz4, zstd at `compressionLevel`, or none).
-    public init(maxEntries: Int, byteBudget: Int = .max, compression: CacheCompression = .lz4, compressionLevel: Int = 3) {
+    ///   - blockPool: scratch for compression; nil allocates per file.
+    public init(maxEntries: Int, byteBudget: Int = .max, compression: CacheCompression = .lz4, compressionLevel: Int = 3,
+                blockPool: BufferPool? = nil) {
         entries = LRUCache(name: "file", maxEntries: maxEntries, byteBudget: byteBudget)
         self.compression = compression
         self.compressionLevel = compressionLevel
+        self.blockPool = blockPool
     }
 
     /// The contents of the file at `path` (links followed), from memory when the file is unchanged.
@@ -76,7 +81,12 @@ public final class FileCache: ManagedCache, Sendable {
 
     private func encode(_ bytes: [UInt8]) throws(CodeSageError) -> [UInt8] {
         switch compression {
-        case .lz4: return try LZ4Codec.compress(bytes)
+        case .lz4:
+            guard let blockPool else { return try LZ4Codec.compress(bytes) }
+            return try blockPool.withBuffer(bytes: LZ4Codec.frameBound(bytes.count)) { (block) throws(CodeSageError) in
+                let length = try LZ4Codec.compress(bytes, into: block)
+                return Array(UnsafeRawBufferPointer(rebasing: block[..<length]))
+            }
         case .zstd: return try ZstdCodec.compress(bytes, level: compressionLevel)
         case .none: return bytes
         }

@@ -8,24 +8,35 @@ public enum LZ4Codec {
     /// Largest input accepted (LZ4's block limit).
     public static let maximumInputSize = Int(LZ4_MAX_INPUT_SIZE)
 
+    /// Bytes of the largest frame `compress` can make from `count` input bytes.
+    public static func frameBound(_ count: Int) -> Int { 4 + Int(LZ4_compressBound(Int32(clamping: count))) }
+
     /// Compresses `input`.
     public static func compress(_ input: [UInt8]) throws(CodeSageError) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: frameBound(input.count))
+        let written: Result<Int, CodeSageError> = output.withUnsafeMutableBytes { destination in
+            Result { () throws(CodeSageError) in try compress(input, into: destination) }
+        }
+        output.removeLast(output.count - (try written.get()))
+        return output
+    }
+
+    /// Compresses `input` into `destination` (at least `frameBound(input.count)` bytes, e.g. a pooled
+    /// block); returns the frame's length.
+    public static func compress(_ input: [UInt8], into destination: UnsafeMutableRawBufferPointer) throws(CodeSageError) -> Int {
         guard input.count <= maximumInputSize else {
             throw CodeSageError(.invalidArgument, "LZ4: input of \(input.count) bytes exceeds \(maximumInputSize)")
         }
-        let bound = Int(LZ4_compressBound(Int32(input.count)))
-        var output = [UInt8](repeating: 0, count: 4 + bound)
-        withUnsafeBytes(of: UInt32(input.count).littleEndian) { output.replaceSubrange(0..<4, with: $0) }
+        let bound = frameBound(input.count) - 4
+        guard destination.count >= bound + 4 else { throw CodeSageError(.invalidArgument, "LZ4: output buffer too small") }
+        withUnsafeBytes(of: UInt32(input.count).littleEndian) { destination.copyMemory(from: $0) }
         let written = input.withUnsafeBytes { source in
-            output.withUnsafeMutableBytes { destination in
-                LZ4_compress_default(source.baseAddress?.assumingMemoryBound(to: CChar.self),
-                                     destination.baseAddress!.advanced(by: 4).assumingMemoryBound(to: CChar.self),
-                                     Int32(input.count), Int32(bound))
-            }
+            LZ4_compress_default(source.baseAddress?.assumingMemoryBound(to: CChar.self),
+                                 destination.baseAddress!.advanced(by: 4).assumingMemoryBound(to: CChar.self),
+                                 Int32(input.count), Int32(bound))
         }
         guard written > 0 || input.isEmpty else { throw CodeSageError(.native, "LZ4_compress_default failed") }
-        output.removeLast(bound - Int(written))
-        return output
+        return 4 + Int(written)
     }
 
     /// Decompresses a frame made by `compress`; damaged input is an error, never a crash.

@@ -21,36 +21,64 @@ final class Workspace {
     /// Threads over which small fp32 products are split by output columns (1 = no split); used
     /// when a call runs a single small batch, so the other cores would otherwise idle.
     let splitThreads: Int
-    private var allocations: [UnsafeMutableRawPointer] = []
+    /// The one block every buffer above is carved from: borrowed from the encoder's scratch pool
+    /// (`owned == false`) or allocated for this call.
+    private let arena: UnsafeMutableRawBufferPointer
+    private let owned: Bool
 
-    /// - Parameter dequantizes: int8 batches go through a dequantised fp32 copy of each weight matrix
-    ///   (`EncoderOptions.int8IntegerBatches == false`), so the scratch for it is needed.
-    init(config: ModelConfig, batches: [[Int]], seqs: [[Int32]], quantized: Bool, dequantizes: Bool, splitThreads: Int = 1) {
+    /// Bytes of scratch for the largest batch among `batches` (each buffer 64-byte aligned).
+    static func bytesNeeded(config: ModelConfig, batches: [[Int]], seqs: [[Int32]], quantized: Bool, dequantizes: Bool) -> Int {
+        let tokens = max(1, batches.map { $0.reduce(0) { $0 + seqs[$1].count } }.max() ?? 1)
+        let maxLen = max(1, seqs.map(\.count).max() ?? 1)
+        return bytesNeeded(config: config, tokens: tokens, maxLength: maxLen, quantized: quantized, dequantizes: dequantizes)
+    }
+
+    /// Bytes of scratch for a batch of `tokens` tokens whose longest sequence has `maxLength`.
+    static func bytesNeeded(config: ModelConfig, tokens: Int, maxLength: Int, quantized: Bool, dequantizes: Bool) -> Int {
+        layout(config: config, tokens: tokens, maxLength: maxLength, quantized: quantized, dequantizes: dequantizes).total
+    }
+
+    /// Byte offsets of x, qkv, ctx, tmp, ffn, scores, dequantized, quantizedActivations, activationScales (-1: absent).
+    private static func layout(config: ModelConfig, tokens: Int, maxLength: Int, quantized: Bool, dequantizes: Bool) -> (offsets: [Int], total: Int) {
+        let h = config.hiddenSize, inter = config.intermediateSize, f = MemoryLayout<Float>.stride
+        var sizes = [tokens * h * f, tokens * 3 * h * f, tokens * h * f, tokens * h * f, tokens * inter * f, maxLength * maxLength * f]
+        sizes += quantized ? [dequantizes ? max(inter, 3 * h) * h * f : -1, tokens * max(inter, h), tokens * f] : [-1, -1, -1]
+        var offsets: [Int] = []
+        var total = 0
+        for size in sizes {
+            guard size >= 0 else { offsets.append(-1); continue }
+            offsets.append(total)
+            total += (size + 63) / 64 * 64
+        }
+        return (offsets, total)
+    }
+
+    /// - Parameters:
+    ///   - dequantizes: int8 batches go through a dequantised fp32 copy of each weight matrix
+    ///     (`EncoderOptions.int8IntegerBatches == false`), so the scratch for it is needed.
+    ///   - arena: at least `bytesNeeded(...)` bytes, 64-byte aligned, that outlive the workspace; nil allocates.
+    init(config: ModelConfig, batches: [[Int]], seqs: [[Int32]], quantized: Bool, dequantizes: Bool, splitThreads: Int = 1,
+         arena given: UnsafeMutableRawBufferPointer? = nil) {
         self.splitThreads = splitThreads
         let tokens = max(1, batches.map { $0.reduce(0) { $0 + seqs[$1].count } }.max() ?? 1)
         let maxLen = max(1, seqs.map(\.count).max() ?? 1)
-        let h = config.hiddenSize, inter = config.intermediateSize
-        var allocations: [UnsafeMutableRawPointer] = []
-        func floats(_ n: Int) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
-            allocations.append(UnsafeMutableRawPointer(p))
-            return p
-        }
-        x = floats(tokens * h); qkv = floats(tokens * 3 * h); ctx = floats(tokens * h)
-        tmp = floats(tokens * h); ffn = floats(tokens * inter); scores = floats(maxLen * maxLen)
-        if quantized {
-            dequantized = dequantizes ? floats(max(inter, 3 * h) * h) : nil
-            let q = UnsafeMutablePointer<Int8>.allocate(capacity: tokens * max(inter, h))
-            allocations.append(UnsafeMutableRawPointer(q))
-            quantizedActivations = q
-            activationScales = floats(tokens)
+        let (offsets, total) = Self.layout(config: config, tokens: tokens, maxLength: maxLen, quantized: quantized, dequantizes: dequantizes)
+        if let given, given.count >= total {
+            arena = given
+            owned = false
         } else {
-            dequantized = nil; quantizedActivations = nil; activationScales = nil
+            arena = .allocate(byteCount: max(total, 64), alignment: 64)
+            owned = true
         }
-        self.allocations = allocations
+        let base = arena.baseAddress!
+        func floats(_ i: Int) -> UnsafeMutablePointer<Float> { (base + offsets[i]).assumingMemoryBound(to: Float.self) }
+        x = floats(0); qkv = floats(1); ctx = floats(2); tmp = floats(3); ffn = floats(4); scores = floats(5)
+        dequantized = offsets[6] >= 0 ? floats(6) : nil
+        quantizedActivations = offsets[7] >= 0 ? (base + offsets[7]).assumingMemoryBound(to: Int8.self) : nil
+        activationScales = offsets[8] >= 0 ? floats(8) : nil
     }
 
-    deinit { for p in allocations { p.deallocate() } }
+    deinit { if owned { arena.deallocate() } }
 }
 
 /// An int8 pointer handed to worker threads that only read it.

@@ -1,3 +1,4 @@
+import Caching
 import CBLAS
 import Foundation
 
@@ -29,17 +30,20 @@ public struct EncoderOptions: Sendable, Equatable {
     /// int8 mode, larger batches: integer products (int16 activations × int8 weights, `vpmaddwd`) when true;
     /// dequantise each weight matrix to fp32 and use `sgemm` when false.
     public var int8IntegerBatches: Bool
+    /// Scratch blocks kept for reuse between calls (CODESAGE_EMBEDDING_POOL_SIZE); 0 allocates per call.
+    public var scratchPoolSize: Int
 
     /// Creates options; see the properties for the defaults.
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, blasThreads: Int? = 1,
                 maxBatchSequences: Int = 32, maxBatchTokens: Int = 4096, int8DirectMaxTokens: Int = 64,
-                int8IntegerBatches: Bool = true) {
+                int8IntegerBatches: Bool = true, scratchPoolSize: Int = 4) {
         self.threads = max(1, threads)
         self.blasThreads = blasThreads
         self.maxBatchSequences = max(1, maxBatchSequences)
         self.maxBatchTokens = max(1, maxBatchTokens)
         self.int8DirectMaxTokens = int8DirectMaxTokens
         self.int8IntegerBatches = int8IntegerBatches
+        self.scratchPoolSize = max(0, scratchPoolSize)
     }
 }
 
@@ -59,6 +63,9 @@ public final class Encoder: @unchecked Sendable {
     public let isQuantized: Bool
     let weights: EncoderWeights
     private let mappedFiles: [MappedFile]
+    /// Scratch blocks for embedding calls: preallocated for a 64-token query, grown once to the
+    /// shapes in use, kept up to one 256-token sequence's size (larger batches allocate per call).
+    public let scratchPool: BufferPool
 
     /// Loads the fp32 model from a sentence-transformers folder (config files, `vocab.txt`,
     /// `model.safetensors`, memory-mapped). Only the fused Q|K|V weights are copied.
@@ -149,6 +156,12 @@ public final class Encoder: @unchecked Sendable {
         self.isQuantized = quantized
         self.mappedFiles = files
         self.options = options
+        let dequantizes = quantized && !options.int8IntegerBatches
+        func bytes(_ tokens: Int) -> Int {
+            Workspace.bytesNeeded(config: config, tokens: tokens, maxLength: tokens, quantized: quantized, dequantizes: dequantizes)
+        }
+        scratchPool = BufferPool(name: "embedding", capacity: options.scratchPoolSize, bufferBytes: bytes(min(64, config.maxSeqLength)),
+                                 maxRetainedBytes: bytes(config.maxSeqLength))
         if let n = options.blasThreads { openblas_set_num_threads(Int32(n)) }
     }
 
@@ -184,17 +197,23 @@ public final class Encoder: @unchecked Sendable {
         let vectors = slots.buffer
 
         let workers = min(options.threads, batches.count)
+        let dequantizes = !options.int8IntegerBatches
+        let bytes = Workspace.bytesNeeded(config: config, batches: batches, seqs: seqs, quantized: isQuantized, dequantizes: dequantizes)
         if workers <= 1 {
-            let ws = Workspace(config: config, batches: batches, seqs: seqs, quantized: isQuantized,
-                               dequantizes: !options.int8IntegerBatches, splitThreads: batches.count == 1 ? options.threads : 1)
-            for b in batches { run(batch: b, seqs: seqs, ws: ws, into: vectors) }
+            scratchPool.withBuffer(bytes: bytes) { arena in
+                let ws = Workspace(config: config, batches: batches, seqs: seqs, quantized: isQuantized, dequantizes: dequantizes,
+                                   splitThreads: batches.count == 1 ? options.threads : 1, arena: arena)
+                for b in batches { run(batch: b, seqs: seqs, ws: ws, into: vectors) }
+            }
         } else {
             let next = BatchCounter()
             DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                let ws = Workspace(config: config, batches: batches, seqs: seqs, quantized: isQuantized,
-                                   dequantizes: !options.int8IntegerBatches)
-                while let i = next.take(limit: batches.count) {
-                    run(batch: batches[i], seqs: seqs, ws: ws, into: slots.buffer)
+                scratchPool.withBuffer(bytes: bytes) { arena in
+                    let ws = Workspace(config: config, batches: batches, seqs: seqs, quantized: isQuantized,
+                                       dequantizes: dequantizes, arena: arena)
+                    while let i = next.take(limit: batches.count) {
+                        run(batch: batches[i], seqs: seqs, ws: ws, into: slots.buffer)
+                    }
                 }
             }
         }

@@ -67,6 +67,7 @@ public final class MemoryManager: Sendable {
     struct State {
         var caches: [any ManagedCache] = []
         var pools: [BufferPool] = []
+        var poolSources: [@Sendable () -> [BufferPool]] = []
         var unloadModel: ModelUnloader?
         var last: ProcessMemory?
         var samples = 0
@@ -96,6 +97,8 @@ public final class MemoryManager: Sendable {
     public func register(cache: any ManagedCache) { state.withLock { $0.caches.append(cache) } }
     /// Adds a pool whose idle surplus cleanups release.
     public func register(pool: BufferPool) { state.withLock { $0.pools.append(pool) } }
+    /// Adds pools found at cleanup time (those of a model loaded later, for instance).
+    public func register(poolSource: @escaping @Sendable () -> [BufferPool]) { state.withLock { $0.poolSources.append(poolSource) } }
     /// Sets how cleanups unload the model.
     public func register(modelUnloader: @escaping ModelUnloader) { state.withLock { $0.unloadModel = modelUnloader } }
 
@@ -123,7 +126,8 @@ public final class MemoryManager: Sendable {
 
     private func cleanUpLocked(reason: String, before: ProcessMemory) -> Cleanup {
         let started = ContinuousClock.now
-        let (caches, pools, unload) = state.withLock { ($0.caches, $0.pools, $0.unloadModel) }
+        let (caches, fixedPools, sources, unload) = state.withLock { ($0.caches, $0.pools, $0.poolSources, $0.unloadModel) }
+        let pools = fixedPools + sources.flatMap { $0() }
         let cacheBefore = caches.reduce(0) { $0 + $1.statistics().bytes }
         let modelUnloaded = unload?(policy.aggressive, policy.interval) ?? false
         for cache in caches {

@@ -86,4 +86,7 @@ extension ProcessMemory {
     /// returns whether any was released.
     @discardableResult
     public static func releaseFreedMemory() -> Bool { cs_malloc_trim() == 1 }
+
+    /// Bytes the C heap has handed out and not had back (glibc `mallinfo2`), for measuring what a structure really costs.
+    public static func heapBytesInUse() -> Int { Int(cs_heap_bytes_in_use()) }
 }

@@ -76,7 +76,10 @@ enum SearchLatencyBench {
             throw CodeSageError(.invalidArgument, "usage: codesage-bench synthetic-index --root DIR --source SRC [--chunks N]")
         }
         let chunks = option("--chunks", in: args).flatMap(Int.init) ?? 10_000
-        let embedder = try EncoderEmbedder(encoder: try Encoder(modelDirectory: URL(fileURLWithPath: modelPath)), modelDirectory: modelPath)
+        // The index carries the identity of the model the server will run (int8 when CODESAGE_ENABLE_MODEL_QUANTIZATION is on).
+        let folder = URL(fileURLWithPath: modelPath)
+        let encoder = configuration.modelQuantizationEnabled ? try Encoder(quantizedModelDirectory: folder) : try Encoder(modelDirectory: folder)
+        let embedder = try EncoderEmbedder(encoder: encoder, modelDirectory: modelPath)
         try FileSystem.makeFolders(root)
         let layout = IndexLayout(root: try FileSystem.realPath(resolving: root))
         try? FileManager.default.removeItem(atPath: layout.directory)
@@ -142,7 +145,7 @@ enum SearchLatencyBench {
         let built = try VectorIndexBuilder.build(ids: ids, matrix: matrix, dimension: dimension, plan: plan, to: layout.path(of: file))
         let manifest = IndexManifest(
             formatVersion: IndexManifest.currentFormat, generation: 1, publishedAt: IndexManifest.timestamp(), root: layout.root,
-            model: .init(identity: identity, dimension: dimension, quantized: false), files: 100, chunks: ids.count,
+            model: .init(identity: identity, dimension: dimension, quantized: identity.contains("/int8/")), files: 100, chunks: ids.count,
             vectors: .init(file: file, factory: plan.factory, nlist: plan.nlist, nprobe: built.nprobe, count: ids.count,
                            bytes: Int(try FileSystem.size(of: layout.path(of: file))), exact: plan.isExact,
                            recallAt10: built.recallAt10, recallSample: built.recallSample, reason: plan.reason))

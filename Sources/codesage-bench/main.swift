@@ -6,6 +6,7 @@ import Platform
 /// `codesage-bench retrieval --root DIR --queries Q.jsonl --out R.jsonl [--field query] [--mode hybrid,semantic,lexical]`
 /// `codesage-bench search-latency --source DIR --queries Q.jsonl [--chunks 10000,100000]`
 /// `codesage-bench synthetic-index --root DIR --source SRC [--chunks N]`
+/// `codesage-bench cache-entries --source DIR`
 /// Results go to stdout; run through scripts/bench-embed.
 func option(_ name: String, in args: [String]) -> String? {
     guard let index = args.firstIndex(of: name), index + 1 < args.count else { return nil }
@@ -14,6 +15,10 @@ func option(_ name: String, in args: [String]) -> String? {
 
 let args = Array(CommandLine.arguments.dropFirst())
 do {
+    if args.first == "cache-entries" {
+        try CacheEntryBench.run(args: args)
+        exit(0)
+    }
     if args.first == "retrieval" || args.first == "search-latency" || args.first == "synthetic-index" {
         let configuration = try Configuration(environment: ProcessInfoReader.environment(), home: ProcessInfoReader.homeDirectory(),
                                               onlineCPUs: ProcessInfoReader.onlineCPUCount())

@@ -77,9 +77,10 @@ enum EncoderLoader {
         guard FileSystem.exists(configuration.modelPath + "/config.json") else {
             throw CodeSageError(.notFound, "no model at \(configuration.modelPath) (config.json missing); run scripts/setup or set CODESAGE_MODEL_PATH")
         }
+        let options = EncoderOptions(scratchPoolSize: configuration.embeddingPoolSize)
         return try wrap {
             configuration.modelQuantizationEnabled
-                ? try Encoder(quantizedModelDirectory: folder) : try Encoder(modelDirectory: folder)
+                ? try Encoder(quantizedModelDirectory: folder, options: options) : try Encoder(modelDirectory: folder, options: options)
         }
     }
 

@@ -114,7 +114,7 @@ async def exercise(session, root, label):
     check({"requests", "github.com/spf13/cobra"} <= packages and "os" not in packages, f"{label}: dependencies: {packages}")
 
     r = await session.call_tool("get_memory_stats", {})
-    check(r.structured_content["rss_mb"] > 10 and r.structured_content["model_loaded"] is True, f"{label}: memory: {text_of(r)}")
+    check(r.structured_content["rss_mb"] > 10 and r.structured_content["model_cache_stats"]["loaded"] is True, f"{label}: memory: {text_of(r)}")
     r = await session.call_tool("get_cache_statistics", {})
     check(r.structured_content["indexes"][0]["embedding_cache_entries"] >= 5, f"{label}: caches: {text_of(r)}")
     r = await session.call_tool("get_performance_metrics", {})
@@ -159,6 +159,72 @@ async def stdio(root):
                 await anyio.sleep(0.05)
             check(len(updates) >= 2 and updates[-1][0] == updates[-1][1] and updates[-1][2] == "published"
                   and [u[0] for u in updates] == sorted(u[0] for u in updates), f"stdio: progress notifications: {updates}")
+
+
+async def stdio_session_with(env, body):
+    """Runs body(session) against a stdio server started with extra environment variables."""
+    params = StdioServerParameters(command=BINARY, args=["serve"], env={**os.environ, **env})
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            return await body(session)
+
+
+async def memory_budget(root):
+    """A server whose CODESAGE_MEMORY_LIMIT puts its cleanup threshold just above its idle RSS, hammered with
+    distinct queries: the memory manager cleans up (visible in get_memory_stats) and RSS stays under the
+    limit plus the documented tolerance (docs/memory.md)."""
+    async def idle(session):
+        await session.call_tool("index_codebase", {"path": root})
+        await session.call_tool("semantic_search_codebase", {"path": root, "query": "warm up"})
+        return (await session.call_tool("get_memory_stats", {})).structured_content["rss_mb"]
+
+    idle_rss = await stdio_session_with({}, idle)
+    limit_mb = int((idle_rss + 4) / 0.9) + 1
+    words = ["parse", "socket", "options", "settings", "whitespace", "address", "read", "words", "dial", "load",
+             "join", "split", "argv", "path", "error", "text", "open", "command", "line", "network"]
+
+    async def hammer(session):
+        peak = 0.0
+        for i in range(600):
+            query = f"{words[i % 20]} {words[(i * 7 + 3) % 20]} {words[(i * 13 + 5) % 20]} variant {i}"
+            r = await session.call_tool("search_codebase", {"path": root, "query": query, "mode": "hybrid"})
+            check(not r.is_error, f"budget: search {i}: {text_of(r)}")
+            if i % 50 == 49:
+                peak = max(peak, (await session.call_tool("get_memory_stats", {})).structured_content["rss_mb"])
+        await anyio.sleep(1.5)  # one more check interval
+        stats = (await session.call_tool("get_memory_stats", {})).structured_content
+        return peak, stats
+
+    peak, stats = await stdio_session_with({"CODESAGE_MEMORY_LIMIT": f"{limit_mb}MB", "CODESAGE_MEMORY_CHECK_INTERVAL": "1"}, hammer)
+    manager = stats["memory_manager"]
+    check(manager["cleanups"] >= 1 and "limit" in manager["last_cleanup"]["reason"], f"budget: no cleanup: {manager}")
+    tolerance = max(16, 0.1 * limit_mb)
+    check(peak <= limit_mb + tolerance and stats["rss_mb"] <= limit_mb + tolerance,
+          f"budget: RSS peak {peak} MB, now {stats['rss_mb']} MB over the {limit_mb} MB limit + {tolerance}")
+    print(f"memory budget: idle {idle_rss} MB, limit {limit_mb} MB, peak {peak} MB, final {stats['rss_mb']} MB, "
+          f"{manager['cleanups']} cleanups, last: {manager['last_cleanup']['reason']}", flush=True)
+
+
+async def model_ttl(root):
+    """CODESAGE_MODEL_CACHE_TTL_MINUTES unloads the real model when idle; the next search reloads it."""
+    async def body(session):
+        await session.call_tool("index_codebase", {"path": root})
+        await session.call_tool("semantic_search_codebase", {"path": root, "query": "dial an address"})
+        loaded = (await session.call_tool("get_memory_stats", {})).structured_content["model_cache_stats"]
+        check(loaded["loaded"] is True and loaded["bytes_mapped"] > 80_000_000, f"ttl: model not loaded: {loaded}")
+        for _ in range(60):
+            await anyio.sleep(0.1)
+            model = (await session.call_tool("get_memory_stats", {})).structured_content["model_cache_stats"]
+            if not model["loaded"]:
+                break
+        check(model["loaded"] is False and model["unloads"] == 1 and model["bytes_mapped"] == 0, f"ttl: not unloaded: {model}")
+        r = await session.call_tool("semantic_search_codebase", {"path": root, "query": "words into options"})
+        check(text_of(r).startswith("1. pkg/cli.py"), f"ttl: search after unload: {text_of(r)}")
+        model = (await session.call_tool("get_memory_stats", {})).structured_content["model_cache_stats"]
+        check(model["loaded"] is True and model["loads"] == 2, f"ttl: not reloaded: {model}")
+
+    await stdio_session_with({"CODESAGE_MODEL_CACHE_TTL_MINUTES": "0.01"}, body)
 
 
 def start_http(args, env=None):
@@ -287,7 +353,8 @@ async def main():
     try:
         root = make_repository(folder)
         for name, run in [("stdio", lambda: stdio(root)), ("tcp", lambda: http_tcp(root)),
-                          ("unix", lambda: http_unix(root, folder)), ("token", lambda: http_token(root))]:
+                          ("unix", lambda: http_unix(root, folder)), ("token", lambda: http_token(root)),
+                          ("stdio, model TTL", lambda: model_ttl(root)), ("stdio, memory budget", lambda: memory_budget(root))]:
             started = time.monotonic()
             await run()
             print(f"mcp client over {name}: ok ({time.monotonic() - started:.1f} s)", flush=True)

@@ -12,5 +12,7 @@ int cs_bind_thread_to_cpus(const int *cpus, size_t count);
 
 /// Returns memory held by malloc to the kernel (glibc malloc_trim(0)); 1 if any was released.
 int cs_malloc_trim(void);
+/// Bytes malloc has handed out and not yet had back (glibc mallinfo2: uordblks + hblkhd).
+size_t cs_heap_bytes_in_use(void);
 
 #endif

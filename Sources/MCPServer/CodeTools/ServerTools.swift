@@ -37,7 +37,7 @@ public enum ServerTools {
         for cache in [workspace.embeddingCache, workspace.searchCache, workspace.fileCache] as [any ManagedCache] {
             breakdown[cache.name] = cache.statistics().bytes
         }
-        breakdown["pools"] = workspace.indexPool.statistics().idleBytes
+        breakdown["pools"] = workspace.pools.reduce(0) { $0 + $1.statistics().idleBytes }
         let engines = workspace.openEngines.values
         let files = engines.reduce(0) { $0 + $1.snapshot.manifest.files }
         let indexBytes = engines.reduce(0) { $0 + ($1.snapshot.manifest.vectors?.bytes ?? 0) }
@@ -121,7 +121,7 @@ public enum ServerTools {
                     caches: [workspace.embeddingCache.statistics(), workspace.searchCache.statistics(), workspace.fileCache.statistics()],
                     searchNearDuplicateHits: workspace.searchCache.nearDuplicateHits,
                     searchSimilarityThreshold: workspace.searchCache.similarity,
-                    model: workspace.models.stats(), pools: [workspace.indexPool.statistics()],
+                    model: workspace.models.stats(), pools: workspace.pools.map { $0.statistics() },
                     adaptive: .init(enabled: workspace.configuration.adaptiveMemoryEnabled, targetBytes: workspace.cacheSizer.targetBytes,
                                     adjustments: history.adjustments, decisions: history.decisions,
                                     recommendations: workspace.cacheSizer.recommendations()),
@@ -173,7 +173,7 @@ public enum ServerTools {
                 for cache in [workspace.embeddingCache, workspace.searchCache, workspace.fileCache] as [any ManagedCache] {
                     entries[cache.name] = cache.removeAll()
                 }
-                let poolBytes = workspace.indexPool.releaseIdle()
+                let poolBytes = workspace.pools.reduce(0) { $0 + $1.releaseIdle() }
                 ProcessMemory.releaseFreedMemory()
                 let after = try ProcessMemory.read().rss
                 struct Cleared: Encodable {

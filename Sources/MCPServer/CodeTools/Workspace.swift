@@ -45,7 +45,9 @@ public final class Workspace: @unchecked Sendable {
         embeddingCache = LRUCache(name: "embedding", maxEntries: configuration.embeddingCacheSize)
         searchCache = SearchCache(maxEntries: configuration.searchCacheSize, similarity: configuration.searchCacheSimilarity)
         fileCache = FileCache(maxEntries: configuration.fileCacheSize, compression: configuration.cacheCompression,
-                              compressionLevel: configuration.compressionLevel)
+                              compressionLevel: configuration.compressionLevel,
+                              blockPool: BufferPool(name: "cache", capacity: configuration.cachePoolSize, bufferBytes: 64 << 10,
+                                                    maxRetainedBytes: 4 << 20))
         indexPool = BufferPool(name: "index", capacity: configuration.indexPoolSize,
                                bufferBytes: SearchEngine.candidateDepth * (MemoryLayout<Float>.stride + MemoryLayout<Int64>.stride))
         let limit = configuration.memoryLimitBytes
@@ -61,7 +63,9 @@ public final class Workspace: @unchecked Sendable {
         ], targetBytes: cacheTarget)
         for cache in [embeddingCache, searchCache, fileCache] as [any ManagedCache] { memoryManager.register(cache: cache) }
         memoryManager.register(pool: indexPool)
+        if let blocks = fileCache.blockPool { memoryManager.register(pool: blocks) }
         let models = self.models
+        memoryManager.register(poolSource: { Workspace.modelPools(models) })
         memoryManager.register { aggressive, idle in aggressive ? models.unload() : models.evictIfIdle(for: idle) }
         models.startTimer()
         if configuration.memoryMonitoringEnabled { memoryManager.start() }
@@ -90,6 +94,14 @@ public final class Workspace: @unchecked Sendable {
         embedder = wrapped
         return wrapped
     }
+
+    /// The pools of the loaded model (its scratch blocks), none when unloaded.
+    static func modelPools(_ models: ModelCache<any TextEmbedder>) -> [BufferPool] {
+        ((models.loadedModel as? EncoderEmbedder)?.encoder.scratchPool).map { [$0] } ?? []
+    }
+
+    /// Every buffer pool now: the index result pool, the file cache's block pool and the model's scratch pool.
+    public var pools: [BufferPool] { [indexPool, fileCache.blockPool].compactMap { $0 } + Self.modelPools(models) }
 
     /// Whether the model is loaded now.
     public var modelLoaded: Bool { models.loadedModel != nil }
