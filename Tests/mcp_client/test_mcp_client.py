@@ -180,17 +180,17 @@ async def memory_budget(root):
         return (await session.call_tool("get_memory_stats", {})).structured_content["rss_mb"]
 
     idle_rss = await stdio_session_with({}, idle)
-    limit_mb = int((idle_rss + 4) / 0.9) + 1
+    limit_mb = int(idle_rss / 0.9) + 1  # cleanup threshold (90 %) within 1 MB above the idle RSS
     words = ["parse", "socket", "options", "settings", "whitespace", "address", "read", "words", "dial", "load",
              "join", "split", "argv", "path", "error", "text", "open", "command", "line", "network"]
 
     async def hammer(session):
         peak = 0.0
-        for i in range(600):
+        for i in range(150):
             query = f"{words[i % 20]} {words[(i * 7 + 3) % 20]} {words[(i * 13 + 5) % 20]} variant {i}"
             r = await session.call_tool("search_codebase", {"path": root, "query": query, "mode": "hybrid"})
             check(not r.is_error, f"budget: search {i}: {text_of(r)}")
-            if i % 50 == 49:
+            if i % 25 == 24:
                 peak = max(peak, (await session.call_tool("get_memory_stats", {})).structured_content["rss_mb"])
         await anyio.sleep(1.5)  # one more check interval
         stats = (await session.call_tool("get_memory_stats", {})).structured_content
@@ -213,7 +213,7 @@ async def model_ttl(root):
         await session.call_tool("semantic_search_codebase", {"path": root, "query": "dial an address"})
         loaded = (await session.call_tool("get_memory_stats", {})).structured_content["model_cache_stats"]
         check(loaded["loaded"] is True and loaded["bytes_mapped"] > 80_000_000, f"ttl: model not loaded: {loaded}")
-        for _ in range(60):
+        for _ in range(100):
             await anyio.sleep(0.1)
             model = (await session.call_tool("get_memory_stats", {})).structured_content["model_cache_stats"]
             if not model["loaded"]:
@@ -222,9 +222,9 @@ async def model_ttl(root):
         r = await session.call_tool("semantic_search_codebase", {"path": root, "query": "words into options"})
         check(text_of(r).startswith("1. pkg/cli.py"), f"ttl: search after unload: {text_of(r)}")
         model = (await session.call_tool("get_memory_stats", {})).structured_content["model_cache_stats"]
-        check(model["loaded"] is True and model["loads"] == 2, f"ttl: not reloaded: {model}")
+        check(model["loads"] == 2 and model["unloads"] >= 1, f"ttl: not reloaded: {model}")
 
-    await stdio_session_with({"CODESAGE_MODEL_CACHE_TTL_MINUTES": "0.01"}, body)
+    await stdio_session_with({"CODESAGE_MODEL_CACHE_TTL_MINUTES": "0.03"}, body)
 
 
 def start_http(args, env=None):
