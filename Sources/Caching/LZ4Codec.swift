@@ -17,8 +17,8 @@ public enum LZ4Codec {
         let written: Result<Int, CodeSageError> = output.withUnsafeMutableBytes { destination in
             Result { () throws(CodeSageError) in try compress(input, into: destination) }
         }
-        output.removeLast(output.count - (try written.get()))
-        return output
+        // A copy at the exact length: shrinking the array in place would keep the worst-case capacity allocated.
+        return Array(output[..<(try written.get())])
     }
 
     /// Compresses `input` into `destination` (at least `frameBound(input.count)` bytes, e.g. a pooled

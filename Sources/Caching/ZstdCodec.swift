@@ -18,8 +18,8 @@ public enum ZstdCodec {
         if ZSTD_isError(written) != 0 {
             throw CodeSageError(.native, "zstd compress: \(String(cString: ZSTD_getErrorName(written)))")
         }
-        output.removeLast(bound - written)
-        return output
+        // A copy at the exact length: shrinking the array in place would keep the worst-case capacity allocated.
+        return Array(output[..<written])
     }
 
     /// Decompresses one frame; refuses frames that declare more than `limit` bytes. Damaged input is an error.

@@ -120,12 +120,23 @@ public final class SQLiteDatabase {
     /// The rowid of the last successful INSERT on this connection.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
+    /// Most prepared statements kept. The store's SQL texts are fixed (values are bound), so this is never
+    /// reached in normal use; it bounds memory should a caller ever build SQL from data.
+    static let statementCacheLimit = 128
+
     private func cachedStatement(_ sql: String) throws(CodeSageError) -> OpaquePointer? {
         if let statement = statements[sql] { return statement }
         let statement = try prepare(sql)
+        if statements.count >= Self.statementCacheLimit {
+            for old in statements.values { sqlite3_finalize(old) }
+            statements.removeAll()
+        }
         if let statement { statements[sql] = statement }
         return statement
     }
+
+    /// Prepared statements cached now (for tests).
+    var cachedStatementCount: Int { statements.count }
 
     private var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 

@@ -30,6 +30,22 @@ struct SearchEngineTests {
         }
     }
 
+    @Test("distinct searches reuse the store's prepared statements (ids are bound, never spelled into SQL)")
+    func statementsReused() throws {
+        let (tree, _, engine) = try indexed()
+        defer { withExtendedLifetime(tree) {} }
+        let ids = try engine.snapshot.withStore { (store) throws(CodeSageError) in try store.chunks(at: engine.snapshot.generation).map(\.id) }
+        for i in 0..<300 {
+            let subset = ids.enumerated().filter { ($0.offset + i) % 3 != 0 || $0.offset == i % ids.count }.map(\.element)
+            _ = try engine.snapshot.withStore { (store) throws(CodeSageError) in
+                (try store.chunks(ids: subset), try store.files(ids: [Int64(i % 5 + 1)]), try store.visibleChunks(subset, generation: 1))
+            }
+            _ = try engine.search(SearchRequest(query: "query \(i) server", mode: SearchMode.allCases[i % 3]))
+        }
+        let cached = try engine.snapshot.withStore { (store) throws(CodeSageError) in store.database.cachedStatementCount }
+        #expect(cached < 20, "\(cached) prepared statements cached")
+    }
+
     @Test("hybrid ranks the implementation above its test when both match")
     func testPrior() throws {
         let (tree, _, engine) = try indexed()

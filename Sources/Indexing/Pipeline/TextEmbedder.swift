@@ -44,7 +44,8 @@ public final class EncoderEmbedder: TextEmbedder {
         } catch {
             throw CodeSageError(.io, "cannot map the model's weights", cause: error)
         }
-        let digest = ContentHash.of(Array(UnsafeRawBufferPointer(start: weights.base, count: weights.size)))
+        // Hashed in place: copying the mapped weights into an array would add their whole size to the heap.
+        let digest = ContentHash.of(UnsafeRawBufferPointer(start: weights.base, count: weights.size))
         identity = "\(folder.lastPathComponent)/\(encoder.isQuantized ? "int8" : "fp32")/\(ContentHash.hex(digest).prefix(16))"
     }
 

@@ -5,6 +5,13 @@ public enum ContentHash {
     /// The SHA-256 of `bytes`.
     public static func of(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
 
+    /// The SHA-256 of the bytes in `buffer`, read in place (a memory map, for instance).
+    public static func of(_ buffer: UnsafeRawBufferPointer) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: buffer)
+        return Array(hasher.finalize())
+    }
+
     /// The SHA-256 of the UTF-8 bytes of `parts` joined by NUL (which no part contains).
     public static func of(parts: String...) -> [UInt8] {
         var hasher = SHA256()

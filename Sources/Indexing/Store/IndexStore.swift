@@ -129,6 +129,15 @@ public final class IndexStore {
 
     static let visible = "added_gen <= ?1 AND (removed_gen IS NULL OR removed_gen > ?1)"
 
+    /// `IN` over a list of ids bound as one JSON array parameter: one SQL text whatever the ids, so
+    /// one prepared statement is reused (ids spelled into the SQL made a new cached statement per list).
+    static let idList = "(SELECT value FROM json_each(?))"
+
+    /// The parameter for `idList`.
+    static func idListValue<C: Collection>(_ ids: C) -> SQLiteValue where C.Element == Int64 {
+        .text("[" + ids.map(String.init).joined(separator: ",") + "]")
+    }
+
     // MARK: meta
 
     /// A value of the meta table, or nil.
@@ -194,9 +203,9 @@ public final class IndexStore {
     /// Files by id (any generation).
     public func files(ids: [Int64]) throws(CodeSageError) -> [Int64: FileRecord] {
         guard !ids.isEmpty else { return [:] }
-        let list = ids.map(String.init).joined(separator: ",")
         var result: [Int64: FileRecord] = [:]
-        for row in try database.query("SELECT id, path, size, mtime_ns, content_hash, language, line_count FROM files WHERE id IN (\(list))") {
+        for row in try database.query("SELECT id, path, size, mtime_ns, content_hash, language, line_count FROM files WHERE id IN \(Self.idList)",
+                                      [Self.idListValue(ids)]) {
             let record = Self.fileRecord(row)
             result[record.id] = record
         }
@@ -274,8 +283,7 @@ public final class IndexStore {
         var result: [Int64: ChunkRecord] = [:]
         for batch in stride(from: 0, to: ids.count, by: 500) {
             let slice = ids[batch..<min(batch + 500, ids.count)]
-            let list = slice.map(String.init).joined(separator: ",")
-            for row in try database.query("SELECT \(Self.chunkColumns) FROM chunks WHERE id IN (\(list))") {
+            for row in try database.query("SELECT \(Self.chunkColumns) FROM chunks WHERE id IN \(Self.idList)", [Self.idListValue(slice)]) {
                 let record = Self.chunkRecord(row)
                 result[record.id] = record
             }
@@ -363,8 +371,8 @@ public final class IndexStore {
     /// Which of `ids` are visible in `generation`.
     func visibleChunks(_ ids: [Int64], generation: Int64) throws(CodeSageError) -> Set<Int64> {
         guard !ids.isEmpty else { return [] }
-        let list = ids.map(String.init).joined(separator: ",")
-        return Set(try database.query("SELECT id FROM chunks WHERE id IN (\(list)) AND \(Self.visible)", [.integer(generation)])
+        return Set(try database.query("SELECT id FROM chunks WHERE id IN (SELECT value FROM json_each(?2)) AND \(Self.visible)",
+                                      [.integer(generation), Self.idListValue(ids)])
             .compactMap { $0[0].int64Value })
     }
 

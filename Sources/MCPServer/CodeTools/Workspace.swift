@@ -46,7 +46,7 @@ public final class Workspace: @unchecked Sendable {
         searchCache = SearchCache(maxEntries: configuration.searchCacheSize, similarity: configuration.searchCacheSimilarity)
         fileCache = FileCache(maxEntries: configuration.fileCacheSize, compression: configuration.cacheCompression,
                               compressionLevel: configuration.compressionLevel,
-                              blockPool: BufferPool(name: "cache", capacity: configuration.cachePoolSize, bufferBytes: 64 << 10,
+                              blockPool: BufferPool(name: "cache", capacity: configuration.cachePoolSize, bufferBytes: 16 << 10,
                                                     maxRetainedBytes: 4 << 20))
         indexPool = BufferPool(name: "index", capacity: configuration.indexPoolSize,
                                bufferBytes: SearchEngine.candidateDepth * (MemoryLayout<Float>.stride + MemoryLayout<Int64>.stride))
