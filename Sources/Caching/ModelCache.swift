@@ -32,7 +32,6 @@ public final class ModelCache<Model: Sendable>: Sendable {
         var model: Model?
         var lastUse: ContinuousClock.Instant = .now
         var stats = Stats()
-        var timer: RepeatingTimer?
     }
 
     /// Idle time after which the model is unloaded; `.zero` keeps it loaded.
@@ -40,6 +39,7 @@ public final class ModelCache<Model: Sendable>: Sendable {
     private let loader: @Sendable () throws -> Model
     private let measure: Measure
     private let state = Mutex(State())
+    private let timer = TimerSlot()
 
     /// A cache whose model comes from `loader`; `measure` reports its mapped and resident bytes.
     public init(ttl: Duration, measure: @escaping Measure = { _ in (0, 0) }, loader: @escaping @Sendable () throws -> Model) {
@@ -48,7 +48,6 @@ public final class ModelCache<Model: Sendable>: Sendable {
         self.measure = measure
     }
 
-    deinit { state.withLock { $0.timer?.cancel() } }
 
     /// The model, loading it if needed; marks the cache as used at `now`.
     public func model(now: ContinuousClock.Instant = .now) throws -> Model {
@@ -96,20 +95,12 @@ public final class ModelCache<Model: Sendable>: Sendable {
     /// most one minute); replaces a running one. Does nothing when the TTL is zero.
     public func startTimer(interval: Duration? = nil) {
         guard ttl > .zero else { return }
-        let timer = RepeatingTimer(interval: interval ?? min(ttl / 4, .seconds(60))) { [weak self] in self?.evictIfIdle() }
-        let old = state.withLock { s in
-            defer { s.timer = timer }
-            return s.timer
-        }
-        old?.cancel()
+        timer.start(interval: interval ?? min(ttl / 4, .seconds(60))) { [weak self] in self?.evictIfIdle() }
     }
 
     /// Stops the background timer.
     public func stopTimer() {
-        state.withLock { s in
-            s.timer?.cancel()
-            s.timer = nil
-        }
+        timer.stop()
     }
 
     /// Current counters, with the mapped and resident bytes of the loaded model.

@@ -38,12 +38,12 @@ public final class AdaptiveCacheSizer: Sendable {
     public let targetBytes: Int
     private let members: [Member]
     private let state = Mutex(State())
+    private let timer = TimerSlot()
 
     struct State {
         var previous: [String: CacheStatistics] = [:]
         var decisions: [Decision] = []
         var adjustments = 0
-        var timer: RepeatingTimer?
     }
 
     /// How many decisions are kept.
@@ -128,19 +128,11 @@ public final class AdaptiveCacheSizer: Sendable {
 
     /// Adjusts every `interval` on a Dispatch timer; replaces a running one.
     public func start(interval: Duration) {
-        let timer = RepeatingTimer(interval: interval) { [weak self] in self?.adjust() }
-        let old = state.withLock { s in
-            defer { s.timer = timer }
-            return s.timer
-        }
-        old?.cancel()
+        timer.start(interval: interval) { [weak self] in self?.adjust() }
     }
 
     /// Stops the timer.
     public func stop() {
-        state.withLock { s in
-            s.timer?.cancel()
-            s.timer = nil
-        }
+        timer.stop()
     }
 }

@@ -73,7 +73,6 @@ public final class MemoryManager: Sendable {
         var samples = 0
         var cleanups = 0
         var history: [Cleanup] = []
-        var timer: RepeatingTimer?
     }
 
     /// How many cleanups are kept in `history` (the count covers all).
@@ -82,6 +81,7 @@ public final class MemoryManager: Sendable {
     public let policy: Policy
     private let sample: @Sendable () throws(CodeSageError) -> ProcessMemory
     private let state = Mutex(State())
+    private let timer = TimerSlot()
     /// Serialises checks and cleanups (a timer tick and a request never clean up at once).
     private let cleaning = Mutex(())
 
@@ -160,20 +160,12 @@ public final class MemoryManager: Sendable {
     /// Starts sampling every `policy.interval` on a Dispatch timer (it fires even while synchronous
     /// work occupies Swift's cooperative threads); replaces a running timer.
     public func start() {
-        let timer = RepeatingTimer(interval: policy.interval) { [weak self] in self?.check() }
-        let old = state.withLock { s in
-            defer { s.timer = timer }
-            return s.timer
-        }
-        old?.cancel()
+        timer.start(interval: policy.interval) { [weak self] in self?.check() }
     }
 
     /// Stops the sampling timer.
     public func stop() {
-        state.withLock { s in
-            s.timer?.cancel()
-            s.timer = nil
-        }
+        timer.stop()
     }
 
     /// The manager's counters for get_memory_stats.
@@ -194,7 +186,7 @@ public final class MemoryManager: Sendable {
         state.withLock { s in
             Report(limitBytes: policy.limitBytes, thresholdBytes: policy.thresholdBytes, aggressive: policy.aggressive,
                    intervalSeconds: Double(policy.interval.components.seconds) + Double(policy.interval.components.attoseconds) / 1e18,
-                   monitoring: s.timer != nil, samples: s.samples, cleanups: s.cleanups,
+                   monitoring: timer.isRunning, samples: s.samples, cleanups: s.cleanups,
                    lastCleanup: s.history.last, recentCleanups: s.history)
         }
     }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// A Dispatch timer that calls a handler every `interval` until cancelled or released.
 ///
@@ -21,4 +22,40 @@ public final class RepeatingTimer: @unchecked Sendable {
     public func cancel() { source.cancel() }
 
     deinit { source.cancel() }
+}
+
+/// At most one running `RepeatingTimer`, replaceable and stoppable from any thread.
+public final class TimerSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var timer: RepeatingTimer?
+
+    public init() {}
+
+    /// Starts calling `handler` every `interval`, replacing (and cancelling) a running timer.
+    public func start(interval: Duration, _ handler: @escaping @Sendable () -> Void) {
+        let new = RepeatingTimer(interval: interval, handler)
+        lock.lock()
+        let old = timer
+        timer = new
+        lock.unlock()
+        old?.cancel()
+    }
+
+    /// Stops the running timer, if any.
+    public func stop() {
+        lock.lock()
+        let old = timer
+        timer = nil
+        lock.unlock()
+        old?.cancel()
+    }
+
+    /// Whether a timer is running.
+    public var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return timer != nil
+    }
+
+    deinit { timer?.cancel() }
 }
