@@ -1,3 +1,4 @@
+import Foundation
 import CodeSageCore
 import CPlatform
 
@@ -86,6 +87,25 @@ extension ProcessMemory {
     /// returns whether any was released.
     @discardableResult
     public static func releaseFreedMemory() -> Bool { cs_malloc_trim() == 1 }
+
+    /// Resident bytes of this process's mappings of each file in `paths` (Rss of its /proc/self/smaps entries; 0 when not mapped).
+    public static func residentBytesOfMappings(_ paths: Set<String>) -> [String: Int] {
+        var resident: [String: Int] = [:]
+        guard !paths.isEmpty, let text = try? FileSystem.readText("/proc/self/smaps") else { return resident }
+        var current: String?
+        for line in text.split(separator: "\n") {
+            if let first = line.first, first.isHexDigit, line.contains("-") {
+                // "start-end perms offset dev inode   path"
+                let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+                let path = fields.count == 6 ? String(fields[5]).trimmingCharacters(in: .whitespaces) : ""
+                current = paths.contains(path) ? path : nil
+            } else if let path = current, line.hasPrefix("Rss:") {
+                let value = line.dropFirst(4).split(separator: " ").first.flatMap { Int($0) } ?? 0
+                resident[path, default: 0] += value * 1024
+            }
+        }
+        return resident
+    }
 
     /// Bytes the C heap has handed out and not had back (glibc `mallinfo2`), for measuring what a structure really costs.
     public static func heapBytesInUse() -> Int { Int(cs_heap_bytes_in_use()) }

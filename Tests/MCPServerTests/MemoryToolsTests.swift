@@ -84,6 +84,23 @@ struct MemoryToolsTests {
         #expect(await h.search("parse config").cache == "hit")
     }
 
+    @Test("after an index run the caches are warmed: the new generation opened, its files read through the file cache, the warming reported")
+    func warming() async throws {
+        let h = try Harness()
+        defer { h.cleanUp() }
+        try "def load_settings(path):\n    return path\n".write(toFile: h.root + "/b.py", atomically: true, encoding: .utf8)
+        _ = await h.call("index_codebase", ["path": .string(h.root)])
+        var warmings: [Value] = []
+        for _ in 0..<50 where warmings.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+            warmings = await h.call("get_cache_statistics").structured?.objectValue?["warmings"]?.arrayValue ?? []
+        }
+        let report = try #require(warmings.first?.objectValue)
+        #expect(report["files"]?.intValue == 2 && report["stopped_by"]?.stringValue == "all files" && report["generation"]?.intValue == 1)
+        #expect((report["bytes_read"]?.intValue ?? 0) > 80)
+        #expect(h.workspace.openEngines.count == 1)
+    }
+
     @Test("read_code_file serves unchanged files from the file cache and never a stale one")
     func fileCache() async throws {
         let h = try Harness()
@@ -101,7 +118,7 @@ struct MemoryToolsTests {
 
     @Test("get_memory_stats reports the kernel's figures, the caches' bytes, the model cache and the formula")
     func memoryStats() async throws {
-        let h = try Harness()
+        let h = try Harness(["CODESAGE_ENABLE_MEMORY_MAPPED_INDEXES": "true"])
         defer { h.cleanUp() }
         _ = await h.call("index_codebase", ["path": .string(h.root)])
         _ = await h.search("parse config")
@@ -113,6 +130,9 @@ struct MemoryToolsTests {
         #expect(stats["indexed_files"]?.intValue == 1 && Self.number(stats["memory_per_indexed_file_kb"]) != nil)
         #expect(stats["efficiency_formula"]?.stringValue?.contains("RSS") == true)
         #expect(stats["memory_manager"]?.objectValue?["monitoring"]?.boolValue == true)
+        let vectors = try #require(stats["index_vectors"]?.arrayValue?.first?.objectValue)
+        #expect(vectors["memory_mapped"]?.boolValue == true && (vectors["resident_bytes"]?.intValue ?? 0) > 0
+                && (vectors["bytes"]?.intValue ?? 0) > 0, "\(vectors)")
     }
 
     @Test("the model is unloaded after CODESAGE_MODEL_CACHE_TTL_MINUTES idle and reloaded on demand")

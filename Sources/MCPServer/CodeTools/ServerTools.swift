@@ -20,11 +20,15 @@ public enum ServerTools {
         var cacheMemoryBreakdown: [String: Int]
         var memoryManager: MemoryManager.Report
         var openIndexes: Int
+        /// The FAISS file of each open index: size, whether it is memory-mapped, and (mapped) its resident bytes from /proc/self/smaps.
+        var indexVectors: [IndexVectors]
         var indexedFiles: Int
         var memoryPerIndexedFileKb: Double?
         var efficiencyPercent: Double
         var efficiencyFormula: String
     }
+
+    struct IndexVectors: Encodable { var root: String; var file: String; var bytes: Int; var memoryMapped: Bool; var residentBytes: Int? }
 
     /// How `efficiency_percent` is computed (also in docs/memory.md).
     static let efficiencyFormula = "100 × (resident model weights + cache bytes + index files of open indexes) / RSS: the share of resident memory that is data the server chose to hold, the rest being code, runtime and allocator overhead"
@@ -40,6 +44,12 @@ public enum ServerTools {
         breakdown["pools"] = workspace.pools.reduce(0) { $0 + $1.statistics().idleBytes }
         let engines = workspace.openEngines.values
         let files = engines.reduce(0) { $0 + $1.snapshot.manifest.files }
+        let vectorFiles = engines.compactMap { e in e.snapshot.manifest.vectors.map { (e, e.snapshot.layout.path(of: $0.file), $0.bytes) } }
+        let resident = ProcessMemory.residentBytesOfMappings(Set(vectorFiles.filter { $0.0.snapshot.vectors?.isMemoryMapped == true }.map(\.1)))
+        let indexVectors = vectorFiles.map { e, path, bytes in
+            IndexVectors(root: e.snapshot.layout.root, file: path, bytes: bytes, memoryMapped: e.snapshot.vectors?.isMemoryMapped ?? false,
+                         residentBytes: e.snapshot.vectors?.isMemoryMapped == true ? resident[path] ?? 0 : nil)
+        }.sorted { $0.root < $1.root }
         let indexBytes = engines.reduce(0) { $0 + ($1.snapshot.manifest.vectors?.bytes ?? 0) }
         let held = Double(model.bytesResident + breakdown.values.reduce(0, +) + indexBytes)
         func mb(_ bytes: UInt64) -> Double { (Double(bytes) / mebibyte * 10).rounded() / 10 }
@@ -51,7 +61,7 @@ public enum ServerTools {
             percent: system.total == 0 ? 0 : (Double(process.rss) / Double(system.total) * 10_000).rounded() / 100,
             percentOfLimit: limit == 0 ? 0 : (Double(process.rss) / Double(limit) * 10_000).rounded() / 100,
             modelCacheStats: model, cacheMemoryBreakdown: breakdown, memoryManager: workspace.memoryManager.report(),
-            openIndexes: engines.count, indexedFiles: files,
+            openIndexes: engines.count, indexVectors: indexVectors, indexedFiles: files,
             memoryPerIndexedFileKb: files == 0 ? nil : (Double(process.rss) / Double(files) / 1024 * 10).rounded() / 10,
             efficiencyPercent: process.rss == 0 ? 0 : min(100, (held / Double(process.rss) * 1000).rounded() / 10),
             efficiencyFormula: efficiencyFormula)
