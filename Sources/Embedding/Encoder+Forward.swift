@@ -55,7 +55,7 @@ final class Workspace {
 
     /// - Parameters:
     ///   - dequantizes: int8 batches go through a dequantised fp32 copy of each weight matrix
-    ///     (`EncoderOptions.int8IntegerBatches == false`), so the scratch for it is needed.
+    ///     (`EncoderOptions.int8BatchProduct == .sgemm`), so the scratch for it is needed.
     ///   - arena: at least `bytesNeeded(...)` bytes, 64-byte aligned, that outlive the workspace; nil allocates.
     init(config: ModelConfig, batches: [[Int]], seqs: [[Int32]], quantized: Bool, dequantizes: Bool, splitThreads: Int = 1,
          arena given: UnsafeMutableRawBufferPointer? = nil) {
@@ -113,7 +113,7 @@ extension Encoder {
                 case .f32(let w):
                     let src = w + Int(id) * h
                     for j in 0..<h { dst[j] = src[j] + pos[j] + weights.tokenTypeEmbedding[j] }
-                case .int8(let q, let scales):
+                case .int8(let q, let scales, _):
                     let src = q + Int(id) * h, s = scales[Int(id)]
                     for j in 0..<h { dst[j] = Float(src[j]) * s + pos[j] + weights.tokenTypeEmbedding[j] }
                 }
@@ -168,8 +168,10 @@ extension Encoder {
     /// - Small m (≤ `Kernels.smallBatchRows`, or ≤ `int8DirectMaxTokens` for int8): the
     ///   no-packing AVX2 kernel on the weights in place (int8 weights widened to fp32 in
     ///   registers, row scale applied at the end), split over idle cores by output columns.
-    /// - Larger m, fp32: one `sgemm` on the weights in place. int8: dequantise W into fp32
-    ///   scratch once per product, then `sgemm` (the dequantisation is negligible at large m).
+    /// - Larger m, fp32: one `sgemm` on the weights in place. int8: `EncoderOptions.int8BatchProduct` —
+    ///   by default the AVX2 u8 × s8 kernel over the weights packed at load (7-bit activations per row, exact
+    ///   int32 sums, the largest `int8OutlierChannels` input channels in fp32); or int16 activations
+    ///   (`vpmaddwd`); or W dequantised into fp32 scratch, then `sgemm`.
     func linear(_ layer: LinearLayer, x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, ws: Workspace) {
         let n = layer.outFeatures, k = layer.inFeatures
         switch layer.weight {
@@ -182,14 +184,17 @@ extension Encoder {
             } else {
                 Kernels.matmulTransB(m: m, n: n, k: k, x: x, ldx: k, w: w, ldw: k, y: y, ldy: n)
             }
-        case .int8(let q, let scales):
+        case .int8(let q, let scales, let packed):
             if m <= options.int8DirectMaxTokens {
                 let qp = SendableInt8Pointer(q), sp = SendablePointer(UnsafeMutablePointer(mutating: scales))
                 splitColumns(n: n, parts: ws.splitThreads, x: x, y: y) { n0, n1, xp, yp in
                     Kernels.smallMatmulTransBInt8(m: m, n: n1 - n0, k: k, x: xp, q: qp.pointer + n0 * k,
                                                   scales: sp.pointer + n0, y: yp + n0, ldy: n)
                 }
-            } else if options.int8IntegerBatches {
+            } else if options.int8BatchProduct == .u8s8, let packed {
+                Kernels.packedInt8Matmul(m: m, n: n, k: k, x: x, ldx: k, packed: packed, q: q, scales: scales, y: y, ldy: n,
+                                         outliers: options.int8OutlierChannels)
+            } else if options.int8BatchProduct != .sgemm {
                 Kernels.int8WeightsMatmul(m: m, n: n, k: k, x: x, ldx: k, q: q, scales: scales, y: y, ldy: n)
             } else {
                 let w = ws.dequantized!

@@ -3,8 +3,9 @@
 enum MatrixWeights {
     /// fp32 [rows, cols].
     case f32(UnsafePointer<Float>)
-    /// int8 [rows, cols] and scales [rows].
-    case int8(UnsafePointer<Int8>, scales: UnsafePointer<Float>)
+    /// int8 [rows, cols] and scales [rows]; `packed` is the same matrix in the layout of the u8 × s8 batch
+    /// kernel (`PackedInt8Matrix`), or nil where no batch product needs it (the word-embedding table).
+    case int8(UnsafePointer<Int8>, scales: UnsafePointer<Float>, packed: UnsafeRawPointer?)
 }
 
 /// y = x · wᵀ + bias.
@@ -66,5 +67,24 @@ final class FloatBuffer: @unchecked Sendable {
         pointer = .allocate(capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
+    deinit { pointer.deallocate() }
+}
+
+/// An int8 weight matrix q: [rows, cols] repacked once for the AVX2 u8 × s8 batch kernel (`cs_pack_i8`):
+/// panels of 16 rows of q (output columns of the product) × 4 consecutive inputs per 32-bit lane, then the
+/// per-row sums of q that remove the activations' zero point. Owned memory, read-only after `init`.
+final class PackedInt8Matrix: @unchecked Sendable {
+    /// The packed bytes (64-byte aligned).
+    let pointer: UnsafeMutableRawPointer
+    /// Their count.
+    let byteCount: Int
+
+    /// Packs q: [rows, cols].
+    init(_ q: UnsafePointer<Int8>, rows: Int, cols: Int) {
+        byteCount = max(1, Kernels.packedInt8Size(rows: rows, cols: cols))
+        pointer = .allocate(byteCount: byteCount, alignment: 64)
+        Kernels.packInt8(q, rows: rows, cols: cols, into: pointer)
+    }
+
     deinit { pointer.deallocate() }
 }

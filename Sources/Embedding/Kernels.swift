@@ -48,6 +48,65 @@ enum Kernels {
         precondition(status == 0, "out of memory for a \(m)×\(k) int16 activation buffer")
     }
 
+    // MARK: - u8 × s8 products over packed int8 weights
+
+    /// Bytes of the packed form of q: [rows, cols] for `packedInt8Matmul`.
+    static func packedInt8Size(rows: Int, cols: Int) -> Int {
+        cs_pack_i8_size(Int32(rows), Int32(cols))
+    }
+
+    /// Packs q: [rows, cols] int8 (rows = output columns of the product) into `packed`
+    /// (`packedInt8Size` bytes): panels of 16 rows × 4 inputs per 32-bit lane, then the row sums of q.
+    static func packInt8(_ q: UnsafePointer<Int8>, rows: Int, cols: Int, into packed: UnsafeMutableRawPointer) {
+        cs_pack_i8(Int32(rows), Int32(cols), q, packed)
+    }
+
+    /// Most outlier channels `packedInt8Matmul` takes out of the quantised rows.
+    static let maxOutlierChannels = Int(CS_MAX_OUTLIERS)
+
+    /// y: [m, n] (row stride ldy) = x: [m, k] (row stride ldx) · (q: [n, k] int8 · scales: [n])ᵀ. The `outliers`
+    /// input channels with the largest |x| (over a sample of rows) are multiplied in fp32; the rest of each x row is
+    /// quantised to 7-bit unsigned integers with its own scale and zero point (`quantizeRowsU7`) and multiplied
+    /// with exact int32 sums: the AVX2 `vpmaddubsw` kernel over `packed` (`packInt8` of q), or, with `reference`
+    /// (or without AVX2), the plain loop over q — both give bitwise equal results.
+    static func packedInt8Matmul(m: Int, n: Int, k: Int, x: UnsafePointer<Float>, ldx: Int, packed: UnsafeRawPointer,
+                                 q: UnsafePointer<Int8>, scales: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                                 ldy: Int, outliers: Int, reference: Bool = false) {
+        let status = cs_gemm_u8s8(Int32(m), Int32(n), Int32(k), x, Int32(ldx), packed, q, scales, y, Int32(ldy),
+                                  Int32(max(0, outliers)), reference ? 1 : 0)
+        precondition(status == 0, "out of memory for the u8 activation block of a \(m)×\(k) product")
+    }
+
+    /// xq: [m, ldq] (ldq ≥ k rounded up to 4), scales: [m], zeroPoints: [m] — each row of x: [m, k] (row
+    /// stride ldx), times `mask` (per column; nil: all ones), as 7-bit unsigned integers,
+    /// x ≈ scale · (xq − zeroPoint), over [min(row, 0), max(row, 0)].
+    static func quantizeRowsU7(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int, mask: UnsafePointer<Float>? = nil,
+                               into xq: UnsafeMutablePointer<UInt8>, ldq: Int, scales: UnsafeMutablePointer<Float>,
+                               zeroPoints: UnsafeMutablePointer<Int32>) {
+        cs_quantize_rows_u7(Int32(m), Int32(k), x, Int32(ldx), mask, xq, Int32(ldq), scales, zeroPoints)
+    }
+
+    /// The min(count, k) input channels of x: [m, k] with the largest |x| over a sample of rows, largest first.
+    static func outlierChannels(_ x: UnsafePointer<Float>, m: Int, k: Int, ldx: Int, count: Int) -> [Int] {
+        var channels = [Int32](repeating: -1, count: max(0, min(count, maxOutlierChannels)))
+        let found = cs_select_outliers(Int32(m), Int32(k), x, Int32(ldx), Int32(channels.count), &channels)
+        precondition(found >= 0, "out of memory")
+        return channels.prefix(Int(found)).map(Int.init)
+    }
+
+    /// c: [m, n] (row stride ldc) = Σ_t xq[i, t] · q[j, t], the raw int32 sums of the u8 × s8 product (xq values
+    /// in 0…127, row stride ldq ≥ k rounded up to 4): the AVX2 kernel over `packed`, or the plain loop over q
+    /// with `reference`. Returns false (c untouched) if the AVX2 kernel was asked for and is not available.
+    @discardableResult
+    static func u8s8Sums(m: Int, n: Int, k: Int, xq: UnsafePointer<UInt8>, ldq: Int, packed: UnsafeRawPointer,
+                         q: UnsafePointer<Int8>, c: UnsafeMutablePointer<Int32>, ldc: Int, reference: Bool) -> Bool {
+        if reference {
+            cs_gemm_u8s8_i32_reference(Int32(m), Int32(n), Int32(k), xq, Int32(ldq), q, c, Int32(ldc))
+            return true
+        }
+        return cs_gemm_u8s8_i32(Int32(m), Int32(n), Int32(k), xq, Int32(ldq), packed, c, Int32(ldc)) == 1
+    }
+
     /// y: [m, n] = x: [m, k] · w: [k, n] (no transposes).
     static func matmul(m: Int, n: Int, k: Int,
                        x: UnsafePointer<Float>, ldx: Int,

@@ -123,7 +123,7 @@ public final class QuantizedWeights: Sendable {
             throw EmbeddingError.corruptQuantizedFile("tensor \(name): missing or not int8 [\(rows), \(cols)]")
         }
         return .int8((file.base + e.dataOffset).assumingMemoryBound(to: Int8.self),
-                     scales: (file.base + e.scalesOffset).assumingMemoryBound(to: Float.self))
+                     scales: (file.base + e.scalesOffset).assumingMemoryBound(to: Float.self), packed: nil)
     }
 
     /// Opens the quantised file at `url` (default: beside the model) if it exists and matches

@@ -13,15 +13,21 @@ enum Bench {
         let modes = option("--modes", in: args)?.split(separator: ",").map(String.init) ?? ["fp32", "int8"]
         let limit = option("--limit", in: args).flatMap(Int.init) ?? texts.count
         let chunks = Array(texts.prefix(limit))
-        let integerBatches = (option("--int8-batches", in: args) ?? "integer") != "sgemm"
-        let options = EncoderOptions(threads: threads, blasThreads: blas, int8IntegerBatches: integerBatches)
+        // --int8-batches u8s8 (default) | int16 | sgemm; "integer" (the former default) means u8s8.
+        let batchArg = option("--int8-batches", in: args) ?? "u8s8"
+        guard let product = Int8BatchProduct(rawValue: batchArg == "integer" ? "u8s8" : batchArg) else {
+            throw CodeSageError(.invalidArgument, "--int8-batches \(batchArg): expected one of u8s8, int16, sgemm")
+        }
+        let outliers = option("--int8-outliers", in: args).flatMap(Int.init) ?? EncoderOptions().int8OutlierChannels
+        let options = EncoderOptions(threads: threads, blasThreads: blas, int8BatchProduct: product, int8OutlierChannels: outliers)
 
         openblas_set_num_threads(Int32(threads))
         let peak = sgemmPeak()
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(ProcessInfoReader.loadAverage())")
         print(String(format: "cblas_sgemm 1024^3 peak (%d threads): %.1f GFLOP/s", threads, peak))
-        print("chunks: \(chunks.count), workers: \(threads), OpenBLAS threads per worker: \(blas), int8 batches: \(integerBatches ? "integer (vpmaddwd)" : "dequantised + sgemm")")
+        print("chunks: \(chunks.count), workers: \(threads), OpenBLAS threads per worker: \(blas), int8 batches: \(product.rawValue)\(product == .u8s8 ? ", \(options.int8OutlierChannels) outlier channels" : "")")
 
+        var embeddings: [String: [[Float]]] = [:]
         for mode in modes {
             let t0 = Date()
             let encoder = mode == "int8" ? try Encoder(quantizedModelDirectory: modelURL, options: options)
@@ -36,6 +42,7 @@ enum Bench {
             let dt = Date().timeIntervalSince(t1)
             precondition(results.count == chunks.count)
             let gflops = flops / dt / 1e9
+            embeddings[mode] = results.map(\.embedding)
 
             // Single-query latency: ~10-token queries, one at a time.
             let queries = (0..<200).map { singleQueries[$0 % singleQueries.count] }
@@ -53,6 +60,14 @@ enum Bench {
             [\(mode)]   single query (mean \(String(format: "%.1f", qTokens)) tokens): median \(String(format: "%.2f", lat[lat.count / 2])) ms, p90 \(String(format: "%.2f", lat[lat.count * 9 / 10])) ms
             [\(mode)]   weights mapped \(encoder.bytesMapped / 1_048_576) MiB, resident \(encoder.bytesResident() / 1_048_576) MiB; peak RSS (VmHWM) \(vmHWM())
             """)
+        }
+        if let a = embeddings["fp32"], let b = embeddings["int8"] {
+            // Agreement of the two modes on every chunk (the embeddings are unit vectors).
+            let cosines = zip(a, b).map { x, y in zip(x, y).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }.sorted()
+            if !cosines.isEmpty {
+                print(String(format: "int8 vs fp32 cosine over %d chunks: min %.4f, 1st percentile %.4f, mean %.5f", cosines.count,
+                             cosines[0], cosines[cosines.count / 100], cosines.reduce(0, +) / Double(cosines.count)))
+            }
         }
         print("load after: \(ProcessInfoReader.loadAverage())")
     }

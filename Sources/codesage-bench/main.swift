@@ -2,7 +2,8 @@ import CodeSageCore
 import Foundation
 import Platform
 
-/// `codesage-bench embed --chunks FILE.json [--model PATH] [--threads N] [--blas-threads N] [--modes fp32,int8] [--limit N]`
+/// `codesage-bench embed --chunks FILE.json [--model PATH] [--threads N] [--blas-threads N] [--modes fp32,int8] [--limit N]
+///     [--int8-batches u8s8|int16|sgemm] [--int8-outliers N]`
 /// `codesage-bench retrieval --root DIR --queries Q.jsonl --out R.jsonl [--field query] [--mode hybrid,semantic,lexical]`
 /// `codesage-bench search-latency --source DIR --queries Q.jsonl [--chunks 10000,100000]`
 /// `codesage-bench synthetic-index --root DIR --source SRC [--chunks N]`
@@ -33,7 +34,7 @@ do {
         exit(0)
     }
     guard args.first == "embed", let chunks = option("--chunks", in: args) else {
-        StandardStreams.writeError("usage: codesage-bench embed --chunks FILE.json [--model PATH] [--threads N] [--blas-threads N] [--modes fp32,int8] [--limit N]")
+        StandardStreams.writeError("usage: codesage-bench embed --chunks FILE.json [--model PATH] [--threads N] [--blas-threads N] [--modes fp32,int8] [--limit N] [--int8-batches u8s8|int16|sgemm] [--int8-outliers N]")
         exit(64)
     }
     let configuration = try Configuration(environment: ProcessInfoReader.environment(), home: ProcessInfoReader.homeDirectory(),
