@@ -34,6 +34,8 @@ public final class CachingEmbedder: TextEmbedder {
     /// The cache key of `text` for this model (the persistent cache's key too).
     public func key(_ text: String) -> [UInt8] { ContentHash.of(parts: identity, text) }
 
+    /// The model's count; if the model cannot be loaded, the UTF-8 length (an upper bound on word
+    /// pieces), since this call cannot throw — the embedding that follows reports the load failure.
     public func countTokens(_ text: Substring) -> Int {
         (try? model().countTokens(text)) ?? text.utf8.count
     }
