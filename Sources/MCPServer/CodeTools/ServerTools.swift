@@ -38,9 +38,7 @@ public enum ServerTools {
         let system = try SystemMemory.read()
         let model = workspace.models.stats()
         var breakdown: [String: Int] = [:]
-        for cache in [workspace.embeddingCache, workspace.searchCache, workspace.fileCache] as [any ManagedCache] {
-            breakdown[cache.name] = cache.statistics().bytes
-        }
+        for cache in workspace.caches { breakdown[cache.name] = cache.statistics().bytes }
         breakdown["pools"] = workspace.pools.reduce(0) { $0 + $1.statistics().idleBytes }
         let engines = workspace.openEngines.values
         let files = engines.reduce(0) { $0 + $1.snapshot.manifest.files }
@@ -128,7 +126,7 @@ public enum ServerTools {
                 }
                 let history = workspace.cacheSizer.history()
                 let stats = CacheStats(
-                    caches: [workspace.embeddingCache.statistics(), workspace.searchCache.statistics(), workspace.fileCache.statistics()],
+                    caches: workspace.caches.map { $0.statistics() },
                     searchNearDuplicateHits: workspace.searchCache.nearDuplicateHits,
                     searchSimilarityThreshold: workspace.searchCache.similarity,
                     model: workspace.models.stats(), pools: workspace.pools.map { $0.statistics() },
@@ -180,9 +178,7 @@ public enum ServerTools {
                 let snapshots = workspace.closeSnapshots()
                 let model = workspace.unloadModel()
                 var entries: [String: Int] = [:]
-                for cache in [workspace.embeddingCache, workspace.searchCache, workspace.fileCache] as [any ManagedCache] {
-                    entries[cache.name] = cache.removeAll()
-                }
+                for cache in workspace.caches { entries[cache.name] = cache.removeAll() }
                 let poolBytes = workspace.pools.reduce(0) { $0 + $1.releaseIdle() }
                 ProcessMemory.releaseFreedMemory()
                 let after = try ProcessMemory.read().rss

@@ -61,7 +61,7 @@ public final class Workspace: @unchecked Sendable {
             .init(cache: searchCache, setting: N.searchCacheSize),
             .init(cache: fileCache, setting: N.fileCacheSize),
         ], targetBytes: cacheTarget)
-        for cache in [embeddingCache, searchCache, fileCache] as [any ManagedCache] { memoryManager.register(cache: cache) }
+        for cache in caches { memoryManager.register(cache: cache) }
         memoryManager.register(pool: indexPool)
         if let blocks = fileCache.blockPool { memoryManager.register(pool: blocks) }
         let models = self.models
@@ -94,6 +94,9 @@ public final class Workspace: @unchecked Sendable {
         embedder = wrapped
         return wrapped
     }
+
+    /// The in-memory caches: embedding, search, file.
+    public var caches: [any ManagedCache] { [embeddingCache, searchCache, fileCache] }
 
     /// The pools of the loaded model (its scratch blocks), none when unloaded.
     static func modelPools(_ models: ModelCache<any TextEmbedder>) -> [BufferPool] {
