@@ -67,6 +67,15 @@ let package = Package(
             dependencies: ["CodeSageCore", "Platform", "CZstd", "CLZ4"]
         ),
 
+        // The control block's layout (ipc/include/cs_control_block.h) and its C11-atomic accessors.
+        .target(name: "CIPC", path: "ipc"),
+
+        // The supervisor's POSIX shared-memory control block: create under a lock, open and validate, seqlocked config, slots.
+        .target(
+            name: "IPC",
+            dependencies: ["CodeSageCore", "Platform", "CIPC"]
+        ),
+
         // The memory manager (samples /proc, cleans up near the budget) and adaptive cache sizing.
         .target(
             name: "MemoryManagement",
@@ -132,6 +141,7 @@ let package = Package(
         ),
 
         .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "CodeSageCore", "Caching"]),
+        .testTarget(name: "IPCTests", dependencies: ["IPC", "CIPC", "CodeSageCore"]),
         .testTarget(name: "CachingTests", dependencies: ["Caching", "MemoryManagement", "Platform", "CodeSageCore"]),
         .testTarget(name: "CodeSageCoreTests", dependencies: ["CodeSageCore"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "CodeSageCore"]),
