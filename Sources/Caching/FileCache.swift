@@ -73,12 +73,6 @@ public final class FileCache: ManagedCache, Sendable {
         return .bytes(bytes)
     }
 
-    /// Drops the entry of `path`, if any.
-    public func invalidate(_ path: String) { entries.removeValue(forKey: path) }
-
-    /// Whether `path` is cached now (for warming reports and tests; no counters move).
-    public func contains(_ path: String) -> Bool { entries.contains(path) }
-
     private func encode(_ bytes: [UInt8]) throws(CodeSageError) -> [UInt8] {
         switch compression {
         case .lz4:

@@ -50,9 +50,6 @@ public final class LRUCache<Key: Hashable & Sendable, Value: Sendable>: ManagedC
         }
     }
 
-    /// Whether `key` is held; no counter moves and recency is unchanged.
-    public func contains(_ key: Key) -> Bool { state.withLock { $0.index[key] != nil } }
-
     /// Counts a miss (for callers whose lookup has several stages).
     public func recordMiss() { state.withLock { $0.stats.misses += 1 } }
 
@@ -120,14 +117,6 @@ public final class LRUCache<Key: Hashable & Sendable, Value: Sendable>: ManagedC
 
     public func shrink(toBytes bytes: Int) {
         state.withLock { s in s.evict(toEntries: s.maxEntries, bytes: max(0, bytes)) }
-    }
-
-    /// Changes the entry bound, evicting if it shrank.
-    public func setMaxEntries(_ count: Int) {
-        state.withLock { s in
-            s.maxEntries = max(0, count)
-            s.evict(toEntries: s.maxEntries, bytes: s.byteBudget)
-        }
     }
 
     /// Keys from most to least recently used (for tests and reports).

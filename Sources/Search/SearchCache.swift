@@ -85,12 +85,14 @@ public final class SearchCache: ManagedCache, Sendable {
         var vector: [Float]?
         if request.mode != .lexical, !key.query.isEmpty, request.limit > 0 {
             vector = try engine.queryVector(key.query)
+            var cosine = 0.0
             if let vector, similarity < 1, let found = entries.firstEntry(where: { k, e in
                 guard k.sameOptions(key), let v = e.vector else { return false }
-                return Self.cosine(v, vector) >= similarity
+                cosine = Self.cosine(v, vector)
+                return cosine >= similarity
             }) {
                 nearDuplicates.withLock { $0 += 1 }
-                return (found.value.answer.refreshed(root: root), .similar(cosine: Self.cosine(found.value.vector!, vector)))
+                return (found.value.answer.refreshed(root: root), .similar(cosine: cosine))
             }
         }
         entries.recordMiss()

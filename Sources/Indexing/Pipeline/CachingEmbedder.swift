@@ -26,11 +26,6 @@ public final class CachingEmbedder: TextEmbedder {
         self.model = model
     }
 
-    /// Wraps `base` with a new cache of at most `maxEntries` vectors (CODESAGE_EMBEDDING_CACHE_SIZE).
-    public convenience init(_ base: any TextEmbedder, maxEntries: Int) {
-        self.init(first: base, cache: LRUCache(name: "embedding", maxEntries: maxEntries)) { () throws(CodeSageError) in base }
-    }
-
     /// The cache key of `text` for this model (the persistent cache's key too).
     public func key(_ text: String) -> [UInt8] { ContentHash.of(parts: identity, text) }
 
