@@ -137,8 +137,14 @@ public final class Workspace: @unchecked Sendable {
             throw CodeSageError(.invalidConfiguration,
                 "\(layout.root) was indexed with \(snapshot.manifest.model.identity), this server runs \(model.identity); run index_codebase again")
         }
-        let engine = SearchEngine(snapshot: snapshot, embedder: model, resultPool: indexPool)
+        // Two callers may open the root at once (a search and the warming after an index run): the first
+        // engine stored on this generation serves both, so one mapping is used and counted, not two.
         lock.lock()
+        if let raced = engines[layout.root], raced.snapshot.generation >= snapshot.generation {
+            lock.unlock()
+            return raced
+        }
+        let engine = SearchEngine(snapshot: snapshot, embedder: model, resultPool: indexPool)
         engines[layout.root] = engine
         lock.unlock()
         searchCache.invalidate(root: layout.root, keeping: snapshot.generation)
@@ -161,14 +167,14 @@ public final class Workspace: @unchecked Sendable {
         try fileCache.contents(of: path, maxSize: Int64(clamping: configuration.maxFileSizeBytes))
     }
 
-    /// After an index run of `layout`: reopens the root on its newest generation (dropping the
+    /// After an index run of `layout`: makes sure the root is open on its newest generation (dropping the
     /// answers cached for older ones), then warms the caches (bounded by `CacheWarming.defaultBudget`).
     public func indexPublished(_ layout: IndexLayout) {
         lock.lock()
-        engines[layout.root] = nil
         let popular = returnedFiles[layout.root] ?? [:]
         lock.unlock()
-        // Warming opens the new generation, which drops the answers of older ones (see `engine(root:)`).
+        // Warming goes through `engine(root:)`, which reopens the root only if a newer generation was
+        // published (dropping the answers of older ones) and keeps an engine a search already opened on it.
         let report = CacheWarming.warm(layout: layout, workspace: self, popular: popular)
         lock.lock()
         warmings.append(report)
