@@ -24,7 +24,7 @@ enum CacheEntryBench {
         }
         var generator = SystemRandomNumberGenerator()
         let embedding = LRUCache<[UInt8], [Float]>(name: "embedding", maxEntries: 5_000)
-        try measure("embedding cache (384-d vectors)") {
+        measure("embedding cache (384-d vectors)") {
             let cache = CachingEmbedder(first: FixedSizeModel(), cache: embedding) { () throws(CodeSageError) in FixedSizeModel() }
             for i in 0..<5_000 {
                 cache.remember((0..<384).map { _ in Float.random(in: -1...1, using: &generator) }, key: cache.key("text \(i)"))
