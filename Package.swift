@@ -124,11 +124,29 @@ let package = Package(
             ]
         ),
 
+        // One worker process of a supervised deployment: pinning, the control block, its socket, drain.
+        .target(
+            name: "Worker",
+            dependencies: [
+                "CodeSageCore", "Platform", "IPC", "MCPServer",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The supervisor: worker plan over the NUMA topology, spawn/reap/restart, budgets, reload, status.
+        .target(
+            name: "Supervisor",
+            dependencies: [
+                "CodeSageCore", "Platform", "IPC", "Indexing",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The command-line interface.
         .executableTarget(
             name: "codesage",
             dependencies: [
-                "CodeSageCore", "Platform", "MCPServer", "Embedding", "Indexing", "Search",
+                "CodeSageCore", "Platform", "MCPServer", "Embedding", "Indexing", "Search", "IPC", "Supervisor", "Worker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -142,6 +160,7 @@ let package = Package(
 
         .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "CodeSageCore", "Caching"]),
         .testTarget(name: "IPCTests", dependencies: ["IPC", "CIPC", "CodeSageCore"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Worker", "Platform", "CodeSageCore"]),
         .testTarget(name: "CachingTests", dependencies: ["Caching", "MemoryManagement", "Platform", "CodeSageCore"]),
         .testTarget(name: "CodeSageCoreTests", dependencies: ["CodeSageCore"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "CodeSageCore"]),

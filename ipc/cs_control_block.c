@@ -25,7 +25,7 @@ typedef struct {
 typedef struct {
     _Atomic uint64_t cleanup_generation;
     _Atomic uint32_t shutdown_requested;
-    _Atomic uint32_t cleanup_kind_mask;
+    _Atomic int32_t cleanup_target;     /* the slot the latest cleanup is for; -1: every worker */
 } __attribute__((aligned(64))) cs_cb_control;
 
 typedef struct {
@@ -62,6 +62,7 @@ void cs_cb_init(void *base, uint32_t max_workers, int32_t supervisor_pid, uint64
     b->header.max_workers = max_workers;
     b->header.supervisor_start_ticks = supervisor_start_ticks;
     b->header.numa_nodes = numa_nodes;
+    atomic_store_explicit(&b->control.cleanup_target, -1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
     __atomic_store_n(&b->header.magic, CS_CB_MAGIC, __ATOMIC_RELEASE);
 }
@@ -129,8 +130,13 @@ int cs_cb_config_read(const void *base, cs_cb_config_values *out, int max_tries)
     return -1;
 }
 
-uint64_t cs_cb_request_cleanup(void *base) {
-    return atomic_fetch_add_explicit(&((cs_cb_block *)base)->control.cleanup_generation, 1, memory_order_acq_rel) + 1;
+uint64_t cs_cb_request_cleanup(void *base, int32_t target_slot) {
+    cs_cb_block *b = base;
+    atomic_store_explicit(&b->control.cleanup_target, target_slot, memory_order_relaxed);
+    return atomic_fetch_add_explicit(&b->control.cleanup_generation, 1, memory_order_acq_rel) + 1;
+}
+int32_t cs_cb_cleanup_target(const void *base) {
+    return atomic_load_explicit(&((const cs_cb_block *)base)->control.cleanup_target, memory_order_relaxed);
 }
 uint64_t cs_cb_cleanup_generation(const void *base) {
     return atomic_load_explicit(&((const cs_cb_block *)base)->control.cleanup_generation, memory_order_acquire);

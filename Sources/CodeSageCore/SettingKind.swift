@@ -101,7 +101,7 @@ public enum CPUAffinity: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `[0,1,2,3,8]` → `0-3,8`.
-    static func compress(_ list: [Int]) -> String {
+    public static func compress(_ list: [Int]) -> String {
         var parts: [String] = []
         var index = 0
         while index < list.count {

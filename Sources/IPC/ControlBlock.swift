@@ -172,9 +172,15 @@ public final class ControlBlock: @unchecked Sendable {
 
     // MARK: control (supervisor writes)
 
-    /// Asks every worker to clean up; returns the new cleanup generation.
-    @discardableResult public func requestCleanup() -> UInt64 { cs_cb_request_cleanup(base) }
+    /// Asks worker `slot` (nil: every worker) to clean up; returns the new cleanup generation.
+    @discardableResult public func requestCleanup(slot: Int? = nil) -> UInt64 { cs_cb_request_cleanup(base, slot.map { Int32(clamping: $0) } ?? -1) }
+    /// The latest cleanup generation; every worker acknowledges each one it sees.
     public var cleanupGeneration: UInt64 { cs_cb_cleanup_generation(base) }
+    /// The slot the latest cleanup request is for; nil when it is for every worker.
+    public var cleanupTarget: Int? {
+        let target = cs_cb_cleanup_target(base)
+        return target < 0 ? nil : Int(target)
+    }
     public func requestShutdown() { cs_cb_request_shutdown(base) }
     public var shutdownRequested: Bool { cs_cb_shutdown_requested(base) != 0 }
 

@@ -14,15 +14,20 @@ public final class HTTPServer: Sendable {
     private let server: Server
     /// The address actually bound (with the real port when 0 was asked for).
     public let endpoint: HTTPEndpoint
+    /// Requests in flight and served, and whether the server is draining.
+    public let activity: HTTPActivity
 
-    private init(group: MultiThreadedEventLoopGroup, channel: Channel, server: Server, endpoint: HTTPEndpoint) {
+    private init(group: MultiThreadedEventLoopGroup, channel: Channel, server: Server, endpoint: HTTPEndpoint, activity: HTTPActivity) {
         self.group = group
         self.channel = channel
         self.server = server
         self.endpoint = endpoint
+        self.activity = activity
     }
 
-    /// Starts serving `table` at `endpoint`. Unix sockets get file mode `socketMode`. With an
+    /// Starts serving `table` at `endpoint`. A Unix socket is bound at a temporary path, given file mode
+    /// `socketMode`, and renamed over `path`: a restarted server replaces its predecessor's socket with no
+    /// moment where the path is missing (clients of the old one keep their connections). With an
     /// `authToken`, /mcp and /metrics require `Authorization: Bearer <token>` (401 otherwise);
     /// /healthz stays open. `metricsText` renders GET /metrics (Prometheus text).
     public static func start(table: ToolTable, endpoint: HTTPEndpoint, socketMode: UInt32,
@@ -41,6 +46,7 @@ public final class HTTPServer: Sendable {
         try await server.start(transport: transport)
         await CodeSageServer.answerEveryInitialize(server)  // after start, which registers the default handler
 
+        let activity = HTTPActivity()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
@@ -49,7 +55,7 @@ public final class HTTPServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
-                        HTTPRequestHandler(transport: transport, maxBodyBytes: maxBodyBytes, authToken: authToken,
+                        HTTPRequestHandler(transport: transport, activity: activity, maxBodyBytes: maxBodyBytes, authToken: authToken,
                                            metricsText: { table.metrics.prometheus() + metricsText() }))
                 }
             }
@@ -65,9 +71,13 @@ public final class HTTPServer: Sendable {
                 // what else is created meanwhile), then set the configured mode.
                 let previousMask = umask(0o077)
                 defer { umask(previousMask) }
-                channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
-                guard chmod(path, mode_t(socketMode)) == 0 else {
-                    throw CodeSageError(.io, "chmod \(path): \(String(cString: strerror(errno)))")
+                let temporary = "\(path).tmp.\(getpid())"
+                channel = try await bootstrap.bind(unixDomainSocketPath: temporary, cleanupExistingSocketFile: true).get()
+                guard chmod(temporary, mode_t(socketMode)) == 0, rename(temporary, path) == 0 else {
+                    let code = errno
+                    try? await channel.close()
+                    unlink(temporary)
+                    throw CodeSageError(.io, "cannot place the socket at \(path): \(String(cString: strerror(code)))")
                 }
                 bound = endpoint
             }
@@ -76,7 +86,15 @@ public final class HTTPServer: Sendable {
             throw CodeSageError(.io, "cannot listen on \(endpoint)", cause: error)
         }
         logger.info("serving MCP at \(bound)/mcp")
-        return HTTPServer(group: group, channel: channel, server: server, endpoint: bound)
+        return HTTPServer(group: group, channel: channel, server: server, endpoint: bound, activity: activity)
+    }
+
+    /// Stops accepting connections and answers every further request with `Connection: close`, so a
+    /// load balancer moves to another server; requests in flight finish. `activity.inflight` tells when
+    /// they have. The socket file stays (a successor renames its own over it).
+    public func beginDrain() async {
+        activity.startDraining()
+        try? await channel.close()
     }
 
     /// Waits until the listening channel closes.
@@ -98,6 +116,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let transport: StatelessHTTPServerTransport
+    private let activity: HTTPActivity
     private let maxBodyBytes: Int
     private let authToken: String?
     private let metricsText: @Sendable () -> String
@@ -105,8 +124,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     private var body = ByteBuffer()
     private var tooLarge = false
 
-    init(transport: StatelessHTTPServerTransport, maxBodyBytes: Int, authToken: String?, metricsText: @escaping @Sendable () -> String) {
+    init(transport: StatelessHTTPServerTransport, activity: HTTPActivity, maxBodyBytes: Int, authToken: String?,
+         metricsText: @escaping @Sendable () -> String) {
         self.transport = transport
+        self.activity = activity
         self.maxBodyBytes = maxBodyBytes
         self.authToken = authToken
         self.metricsText = metricsText
@@ -137,6 +158,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
         case .end:
             guard let requestHead = head else { return }
             head = nil
+            activity.requestStarted()
             respond(to: requestHead, context: context)
         }
     }
@@ -189,12 +211,13 @@ final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
             responseHeaders.add(name: name, value: value)
         }
         responseHeaders.replaceOrAdd(name: "Content-Length", value: String(body.count))
-        let keepAlive = requestHead.isKeepAlive
+        let keepAlive = requestHead.isKeepAlive && !activity.isDraining
         if !keepAlive { responseHeaders.replaceOrAdd(name: "Connection", value: "close") }
         let responseHead = HTTPResponseHead(version: requestHead.version, status: HTTPResponseStatus(statusCode: status), headers: responseHeaders)
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        activity.requestFinished(status: status)
         if !keepAlive {
             let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
             done.whenComplete { _ in contextBox.value.close(promise: nil) }
@@ -206,4 +229,50 @@ final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
 struct UncheckedBox: @unchecked Sendable {
     let value: Any
     init(_ value: Any) { self.value = value }
+}
+
+/// What an HTTP server is doing: requests in flight, served and failed (5xx), and whether it drains.
+public final class HTTPActivity: @unchecked Sendable {
+    private let lock = NSLock()
+    private var inflightCount = 0
+    private var served = 0
+    private var failed = 0
+    private var draining = false
+
+    init() {}
+
+    func requestStarted() {
+        lock.lock()
+        inflightCount += 1
+        lock.unlock()
+    }
+
+    func requestFinished(status: Int) {
+        lock.lock()
+        inflightCount -= 1
+        served += 1
+        if status >= 500 { failed += 1 }
+        lock.unlock()
+    }
+
+    func startDraining() {
+        lock.lock()
+        draining = true
+        lock.unlock()
+    }
+
+    private func read<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    /// Requests received and not yet answered.
+    public var inflight: Int { read { inflightCount } }
+    /// Requests answered.
+    public var requests: Int { read { served } }
+    /// Requests answered with a 5xx status.
+    public var serverErrors: Int { read { failed } }
+    /// Whether the server has stopped accepting connections.
+    public var isDraining: Bool { read { draining } }
 }

@@ -21,6 +21,11 @@ public struct Topology: Sendable {
     public struct Node: Sendable {
         public let id: NUMANode
         public let cpus: [Int]
+        /// A node and its CPUs.
+        public init(id: NUMANode, cpus: [Int]) {
+            self.id = id
+            self.cpus = cpus
+        }
     }
 
     /// NUMA nodes in os_index order; a machine without NUMA reports one node holding every CPU.
@@ -35,6 +40,9 @@ public struct Topology: Sendable {
     public let numaAvailable: Bool
     /// libnuma's highest node number, or 0 without NUMA support.
     public let numaMaxNode: Int
+    /// Whether the topology describes this machine (false for HWLOC_SYNTHETIC or an HWLOC_XMLFILE of
+    /// another host: plans can be made from it, but binding to its CPUs would be meaningless).
+    public var isThisSystem = true
 
     /// Loads the topology with hwloc and asks libnuma about NUMA support.
     public static func load() throws(CodeSageError) -> Topology {
@@ -59,12 +67,14 @@ public struct Topology: Sendable {
             nodes = [Node(id: NUMANode(0), cpus: cpuList(all))]
         }
         let available = numa_available() == 0
-        return Topology(nodes: nodes.sorted { $0.id.rawValue < $1.id.rawValue },
-                        packages: max(1, count(HWLOC_OBJ_PACKAGE)),
-                        cores: max(1, count(HWLOC_OBJ_CORE)),
-                        processingUnits: max(1, processingUnits),
-                        numaAvailable: available,
-                        numaMaxNode: available ? Int(numa_max_node()) : 0)
+        var loaded = Topology(nodes: nodes.sorted { $0.id.rawValue < $1.id.rawValue },
+                              packages: max(1, count(HWLOC_OBJ_PACKAGE)),
+                              cores: max(1, count(HWLOC_OBJ_CORE)),
+                              processingUnits: max(1, processingUnits),
+                              numaAvailable: available,
+                              numaMaxNode: available ? Int(numa_max_node()) : 0)
+        loaded.isThisSystem = hwloc_topology_is_thissystem(topology) != 0
+        return loaded
     }
 
     /// The OS numbers of the CPUs in an hwloc bitmap.
@@ -85,7 +95,7 @@ public enum Placement {
     /// Restricts the calling thread (and threads it creates later) to `cpus`.
     public static func bindCurrentThread(toCPUs cpus: [Int]) throws(CodeSageError) {
         guard !cpus.isEmpty else { throw CodeSageError(.invalidArgument, "empty CPU list") }
-        let status = cpus.map { Int32(clamping: $0) }.withUnsafeBufferPointer { cs_bind_thread_to_cpus($0.baseAddress, $0.count) }
+        let status = cpus.map { Int32(clamping: $0) }.withUnsafeBufferPointer { cs_bind_task_to_cpus(0, $0.baseAddress, $0.count) }
         if status != 0 { throw CodeSageError(.invalidArgument, "cannot bind to CPUs \(cpus): \(SystemCall.errnoText(errno))") }
     }
 

@@ -88,6 +88,16 @@ public final class FaissIndex: @unchecked Sendable {
         }
     }
 
+    /// Touches every page of a memory-mapped index's file so it is resident and mapped here before the
+    /// first search (pages already in the page cache are shared, not copied). Returns the bytes covered;
+    /// 0 for an index in memory.
+    @discardableResult
+    public func prefault() throws(CodeSageError) -> Int {
+        var bytes: UInt64 = 0
+        try FaissIndex.check(fs_index_prefault(handle, &bytes), "prefault")
+        return Int(bytes)
+    }
+
     /// Sets how many inverted lists a search visits (IVF only).
     public func setProbeCount(_ nprobe: Int) throws(CodeSageError) {
         try FaissIndex.check(fs_index_set_nprobe(handle, Int64(nprobe)), "set nprobe \(nprobe)")

@@ -11,6 +11,11 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Log level (overrides CODESAGE_LOG_LEVEL): trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String?
 
+    /// These options as arguments for a child process (a worker, an index build) of this command.
+    var passedOn: [String] {
+        (envFile.map { ["--env-file", $0] } ?? []) + (logLevel.map { ["--log-level", $0] } ?? [])
+    }
+
     /// Resolves the configuration: flags, then environment, then the profile, then defaults.
     /// - Parameter flags: settings given by the subcommand's own flags, keyed by variable name.
     func loadConfiguration(flags: [String: String] = [:]) throws(CodeSageError) -> Configuration {
@@ -59,10 +64,5 @@ enum CLI {
             StandardStreams.writeError("codesage: error: \(error.description)")
             throw ExitCode(error.code.exitCode)
         }
-    }
-
-    /// The error for a subcommand whose capability has not landed in this build.
-    static func notBuiltYet(_ what: String) -> CodeSageError {
-        CodeSageError(.unavailable, "\(what) is not part of this build yet; `codesage --help` lists what is")
     }
 }

@@ -32,7 +32,9 @@ struct ControlBlockTests {
         config.indexPath = String(repeating: "x", count: 300)
         #expect(throws: CodeSageError.self) { try supervisor.writeConfig(config) }
 
-        #expect(supervisor.requestCleanup() == 1 && worker.cleanupGeneration == 1)
+        #expect(worker.cleanupTarget == nil)
+        #expect(supervisor.requestCleanup() == 1 && worker.cleanupGeneration == 1 && worker.cleanupTarget == nil)
+        #expect(supervisor.requestCleanup(slot: 2) == 2 && worker.cleanupGeneration == 2 && worker.cleanupTarget == 2)
         #expect(!worker.shutdownRequested)
         supervisor.requestShutdown()
         #expect(worker.shutdownRequested)

@@ -78,7 +78,11 @@ void cs_cb_config_write(void *base, const cs_cb_config_values *values);
 int cs_cb_config_read(const void *base, cs_cb_config_values *out, int max_tries);
 
 /* Control: written by the supervisor. */
-uint64_t cs_cb_request_cleanup(void *base);            /* bumps and returns the cleanup generation */
+/* Bumps and returns the cleanup generation, for worker `target_slot` only (-1: every worker). Workers
+ * acknowledge every generation they see and clean up when it is for them; a target overwritten by a
+ * quicker second request is not lost for long: the supervisor asks again while the worker stays over. */
+uint64_t cs_cb_request_cleanup(void *base, int32_t target_slot);
+int32_t cs_cb_cleanup_target(const void *base);
 uint64_t cs_cb_cleanup_generation(const void *base);
 void cs_cb_request_shutdown(void *base);
 int cs_cb_shutdown_requested(const void *base);

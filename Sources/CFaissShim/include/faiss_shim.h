@@ -75,6 +75,10 @@ int fs_index_read(const char *path, int flags, fs_index **out);
 /// Whether the inverted lists are memory-mapped from a file (1) or in the heap (0).
 int fs_index_is_memory_mapped(const fs_index *index, int *out);
 
+/// Reads one byte of every page of a memory-mapped index's file mapping, so the pages are resident
+/// and mapped in this process before the first search; stores the bytes covered (0 when not mapped).
+int fs_index_prefault(const fs_index *index, uint64_t *bytes);
+
 /// Sets prefetch_nthread on on-disk inverted lists (0 = no prefetch threads per search).
 /// FS_ERR_UNSUPPORTED when the lists are not on disk.
 int fs_index_set_prefetch_threads(fs_index *index, int threads);
