@@ -190,6 +190,44 @@ http {{
             self.process.kill()
 
 
+class HAProxy:
+    """Debian's HAProxy in the foreground with config/haproxy.cfg for `workers` sockets."""
+
+    def __init__(self, prefix, socket_dir, workers):
+        self.port = free_port()
+        os.makedirs(prefix, exist_ok=True)
+        with open(os.path.join(REPO, "config", "haproxy.cfg")) as f:
+            text = f.read()
+        servers = "".join(f"    server w{i} unix@{socket_dir}/worker-{i}.sock check inter 1s fall 2 rise 1\n" for i in range(workers))
+        text = re.sub(r"(    server w\d+ unix@/run/codesage/worker-\d+\.sock[^\n]*\n)+", servers, text)
+        text = text.replace("bind 127.0.0.1:8080", f"bind 127.0.0.1:{self.port}")
+        path = os.path.join(prefix, "haproxy.cfg")
+        with open(path, "w") as f:
+            f.write(text)
+        check = subprocess.run(["/usr/sbin/haproxy", "-c", "-f", path], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise AssertionError(f"haproxy -c: {check.stdout} {check.stderr}")
+        self.process = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("haproxy did not start listening")
+
+    def connection(self, timeout=60):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
 class Stream:
     """Clients sending tool calls through nginx in a loop until stopped; counts answers and failures."""
 

@@ -16,7 +16,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fleet import REPO, Nginx, Stream, Supervisor, UnixHTTPConnection, call_ok, pid_alive, smaps_rollup, tool_call  # noqa: E402
+from fleet import REPO, HAProxy, Nginx, Stream, Supervisor, UnixHTTPConnection, call_ok, pid_alive, smaps_rollup, tool_call  # noqa: E402
 
 BINARY, BENCH = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 REPORT = sys.argv[sys.argv.index("--report") + 1] if "--report" in sys.argv else None
@@ -191,6 +191,13 @@ def reload_under_load(folder, repository):
         status_code, body = tool_call(connection, "search_codebase", {"path": repository, "query": "reticulate_splines", "mode": "keyword"})
         check(call_ok(status_code, body) and "fresh.py" in body["result"]["content"][0]["text"], "the new generation answers through nginx")
         figures["reload"] = {"switch_seconds": round(switched, 3), "answered": ok, "failed": len(failures)}
+        haproxy = HAProxy(os.path.join(folder, "haproxy"), sockets, 2)
+        try:
+            answers = [call_ok(*tool_call(haproxy.connection(), "search_codebase", {"path": repository, "query": "cache", "mode": "keyword"}))
+                       for _ in range(4)]
+            check(all(answers), "config/haproxy.cfg: HAProxy serves the workers too")
+        finally:
+            haproxy.stop()
         say(f"reload: all workers on the new generation {switched:.2f} s after the index run; {ok} requests, 0 failed")
     finally:
         if nginx:
