@@ -59,7 +59,7 @@ public struct FleetStatus: Sendable, Encodable {
             let slot = block.slot(index)
             let live = slot.pid > 0 && slot.state != .empty && Processes.isAlive(slot.pid)
             return Worker(
-                slot: index, state: "\(slot.state)", pid: slot.pid, numaNode: slot.numaNode >= 0 ? Int(slot.numaNode) : nil,
+                slot: index, state: "\(slot.state)", pid: slot.pid, numaNode: slot.pid > 0 && slot.numaNode >= 0 ? Int(slot.numaNode) : nil,
                 cpus: live ? Processes.allowedCPUs(pid: String(slot.pid)) : nil,
                 heartbeatAgeMs: slot.heartbeatNanoseconds > 0 ? Double(now &- slot.heartbeatNanoseconds) / 1e6 : nil,
                 rssBytes: slot.rssBytes, pssBytes: slot.pssBytes, inflight: slot.inflight, requests: slot.requests,

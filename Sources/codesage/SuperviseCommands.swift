@@ -99,7 +99,11 @@ struct WorkerCommand: AsyncParsableCommand {
         let topology = try? Topology.load()
         let pinning = topology.map { WorkerPinning.apply(node: node, cpus: plannedCPUs, topology: $0) }
         try await CLI.run {
-            let configuration = try global.loadConfiguration()
+            // Workers exist to share one index: unless the operator chose otherwise, map it whatever its size.
+            let mapping = SettingCatalog.Name.memoryMappedIndexes
+            let loaded = try global.loadConfiguration()
+            let configuration = loaded.setting(mapping).source == .defaultValue
+                ? try global.loadConfiguration(flags: [mapping: "true"]) : loaded
             if let pinning {
                 let cpus = pinning.boundCPUs.map { "CPUs \(CPUAffinity.compress($0)) (\(pinning.threadsBound) of \(threadsBefore) threads then)" } ?? "no CPU binding"
                 CLI.logger.info("worker \(slot): \(cpus), node \(node.map(String.init) ?? "-")\(pinning.memoryPreferred ? " preferred for memory" : "")\(pinning.notes.isEmpty ? "" : "; " + pinning.notes.joined(separator: "; "))")
