@@ -26,7 +26,7 @@ struct CodeSageCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ConfigCommand.self, IndexCommand.self, SearchCommand.self, EmbedCommand.self,
-            ServeCommand.self, SuperviseCommand.self, StatusCommand.self, WorkerCommand.self, TokenizeCommand.self,
+            CheckCommand.self, ServeCommand.self, SuperviseCommand.self, StatusCommand.self, WorkerCommand.self, TokenizeCommand.self,
         ]
     )
 }

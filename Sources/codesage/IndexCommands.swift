@@ -135,3 +135,34 @@ final class ProgressBar: @unchecked Sendable {
         if drawn { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
     }
 }
+
+/// `codesage check`: verifies a repository's published index generation without changing it.
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Verify an index: manifest, SQLite integrity_check, file and chunk counts, the FAISS file and its vector count.",
+        discussion: "Exits 0 when sound, 65 when damaged (each problem names its file; `codesage index --rebuild` recovers), 66 when the root has no index.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The repository root.") var path: String = "."
+    @Flag(name: .long, help: "Print the report as JSON on stdout.") var json = false
+
+    func run() async throws {
+        try await CLI.run {
+            let configuration = try global.loadConfiguration()
+            let layout = try IndexSetup.layout(root: path, configuration: configuration)
+            let report = try IndexCheck.run(layout: layout)
+            if json {
+                FileHandle.standardOutput.write(IndexSetup.json(report) + Data("\n".utf8))
+            } else {
+                let vectors = report.vectors.map { ", \($0) vectors" } ?? ""
+                print("\(report.root): generation \(report.generation), \(report.files) files, \(report.chunks) chunks\(vectors): "
+                      + (report.sound ? "sound" : "DAMAGED"))
+                for problem in report.problems { print("  \(problem)") }
+            }
+            if !report.sound {
+                throw CodeSageError(.corruptData, "\(report.problems.count) problem(s) in the index of \(report.root); `codesage index --rebuild \(report.root)` rebuilds it")
+            }
+        }
+    }
+}

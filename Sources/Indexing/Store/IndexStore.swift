@@ -1,5 +1,6 @@
 import Caching
 import CodeSageCore
+import Platform
 
 /// A file as the index last saw it.
 public struct FileRecord: Sendable, Equatable {
@@ -95,6 +96,30 @@ public final class IndexStore {
         } else if version != String(Self.schemaVersion) {
             throw CodeSageError(.corruptData, "\(path): index store schema version \(version!) is not \(Self.schemaVersion); rebuild with `codesage index --rebuild`")
         }
+    }
+
+    /// Opens an existing store read-only (nothing is created or migrated), for checks; `.notFound` when
+    /// there is no file, `.corruptData` naming the file when it is not a store of this schema version.
+    public init(readingExisting path: String) throws(CodeSageError) {
+        guard FileSystem.exists(path) else { throw CodeSageError(.notFound, "\(path) does not exist") }
+        database = try SQLiteDatabase(path: path, readOnly: true)
+        compressVectors = false
+        let version: String?
+        do {
+            version = try metaValue("schema_version")
+        } catch {
+            throw CodeSageError(.corruptData, "\(path) is not a usable index store (\(error.message)); rebuild with `codesage index --rebuild`")
+        }
+        guard version == String(Self.schemaVersion) else {
+            throw CodeSageError(.corruptData, "\(path): index store schema version \(version ?? "missing") is not \(Self.schemaVersion)")
+        }
+    }
+
+    /// SQLite's own check of the file (PRAGMA integrity_check): an empty list when sound, else its findings.
+    public func integrityProblems(limit: Int = 20) throws(CodeSageError) -> [String] {
+        let rows = try database.query("PRAGMA integrity_check(\(max(1, limit)))")
+        let lines = rows.compactMap { $0.first?.textValue }
+        return lines == ["ok"] ? [] : lines
     }
 
     /// The embeddings table is a rowid table: as WITHOUT ROWID, each 1,536-byte vector spilled to an

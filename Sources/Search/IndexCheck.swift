@@ -1,0 +1,70 @@
+import CodeSageCore
+import Indexing
+import Platform
+import VectorIndex
+
+/// Verifies the published generation of an index without changing anything: the manifest parses, the
+/// store passes SQLite's integrity check and holds the files and chunks the manifest counts, and the FAISS
+/// file opens (its inverted lists inside the file) with one vector per chunk.
+public enum IndexCheck {
+    /// What the check found; `problems` names the damaged file in each entry.
+    public struct Report: Sendable, Encodable {
+        public var root: String
+        public var generation: Int64
+        public var files: Int
+        public var chunks: Int
+        /// Vectors in the FAISS file; nil when the generation has none.
+        public var vectors: Int?
+        public var problems: [String] = []
+        public var sound: Bool { problems.isEmpty }
+
+        enum CodingKeys: String, CodingKey { case root, generation, files, chunks, vectors, problems, sound }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(root, forKey: .root)
+            try c.encode(generation, forKey: .generation)
+            try c.encode(files, forKey: .files)
+            try c.encode(chunks, forKey: .chunks)
+            try c.encode(vectors, forKey: .vectors)
+            try c.encode(problems, forKey: .problems)
+            try c.encode(sound, forKey: .sound)
+        }
+    }
+
+    /// Checks `layout`'s published generation; `.notFound` when the root has never been indexed. A manifest
+    /// that cannot be read is thrown (nothing else can be checked without it); other damage is reported.
+    public static func run(layout: IndexLayout) throws(CodeSageError) -> Report {
+        guard let manifest = try IndexManifest.read(path: layout.manifestPath) else {
+            throw CodeSageError(.notFound, "\(layout.root) has no index (no \(layout.manifestPath))")
+        }
+        var report = Report(root: layout.root, generation: manifest.generation, files: manifest.files, chunks: manifest.chunks)
+        do {
+            let store = try IndexStore(readingExisting: layout.storePath)
+            let findings = try store.integrityProblems()
+            report.problems += findings.map { "\(layout.storePath): integrity check: \($0)" }
+            if findings.isEmpty {
+                let counts = try store.counts(at: manifest.generation)
+                if counts.files != manifest.files || counts.chunks != manifest.chunks {
+                    report.problems.append("\(layout.storePath): generation \(manifest.generation) has \(counts.files) files and \(counts.chunks) chunks; the manifest says \(manifest.files) and \(manifest.chunks)")
+                }
+            }
+        } catch {
+            report.problems.append(error.message.contains(layout.storePath) ? error.message : "\(layout.storePath): \(error.message)")
+        }
+        if let info = manifest.vectors {
+            let path = layout.path(of: info.file)
+            do {
+                let index = try FaissIndex.read(path: path, memoryMapped: true)
+                report.vectors = index.count
+                if index.count != manifest.chunks || index.count != info.count {
+                    report.problems.append("\(path): \(index.count) vectors; the manifest counts \(info.count) vectors for \(manifest.chunks) chunks")
+                }
+            } catch {
+                report.problems.append(error.message.contains(path) ? error.message : "\(path): \(error.message)")
+            }
+        } else if manifest.chunks > 0 {
+            report.problems.append("\(layout.manifestPath): \(manifest.chunks) chunks but no vector index")
+        }
+        return report
+    }
+}
