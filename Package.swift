@@ -158,6 +158,20 @@ let package = Package(
             dependencies: ["Embedding", "CBLAS", "CodeSageCore", "Platform", "Indexing", "Search", "Caching"]
         ),
 
+        // libFuzzer targets (scripts/fuzz builds them with -sanitize=fuzzer); a corpus replay runner otherwise.
+        // Debug builds only: it reaches internals of MCPServer with @testable import.
+        .executableTarget(
+            name: "codesage-fuzz",
+            dependencies: [
+                "CIPC", "CodeSageCore", "Embedding", "Indexing", "MCPServer",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+
         .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "CodeSageCore", "Caching"]),
         .testTarget(name: "IPCTests", dependencies: ["IPC", "CIPC", "CodeSageCore"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Worker", "Platform", "CodeSageCore"]),

@@ -120,9 +120,15 @@ public final class SafetensorsFile: Sendable {
             guard begin >= 0, begin <= end, end <= dataSize else {
                 throw EmbeddingError.corruptSafetensors("\(name): tensor \(key): data_offsets [\(begin), \(end)] out of range (data has \(dataSize) bytes)")
             }
-            let count = shape.reduce(1, *)
-            guard count * elementSize == end - begin else {
-                throw EmbeddingError.corruptSafetensors("\(name): tensor \(key): shape \(shape) \(dtype) needs \(count * elementSize) bytes, data_offsets give \(end - begin)")
+            // The product of a hostile shape overflows: count it in checked arithmetic (the data size bounds any valid one).
+            var bytes: Int? = elementSize
+            for dimension in shape {
+                guard let total = bytes else { break }
+                let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
+                bytes = overflow ? nil : product
+            }
+            guard let bytes, bytes == end - begin else {
+                throw EmbeddingError.corruptSafetensors("\(name): tensor \(key): shape \(shape) \(dtype) needs \(bytes.map { "\($0) bytes" } ?? "more bytes than a file can hold"), data_offsets give \(end - begin)")
             }
             tensors[key] = TensorInfo(name: key, dtype: dtype, shape: shape, byteRange: (dataStart + begin)..<(dataStart + end))
         }

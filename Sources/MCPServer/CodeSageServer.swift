@@ -45,7 +45,8 @@ public enum CodeSageServer {
     /// - Parameter protocolOutput: the descriptor of the real stdout (see StandardStreams.reserveStdoutForProtocol).
     public static func serveStdio(table: ToolTable, protocolOutput: Int32, logger: Logger) async throws {
         let server = await make(table: table)
-        let transport = StdioTransport(input: .standardInput, output: FileDescriptor(rawValue: protocolOutput), logger: logger)
+        let transport = ScreeningTransport(
+            StdioTransport(input: .standardInput, output: FileDescriptor(rawValue: protocolOutput), logger: logger), logger: logger)
         try await server.start(transport: transport)
         await server.waitUntilCompleted()
         await server.stop()

@@ -163,6 +163,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// A request NIO's decoder could not parse: HTTPServerProtocolErrorHandler has answered 400 with
+    /// `Connection: close`; close the connection as promised (it used to stay open).
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+
     private func respond(to requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
         let path = requestHead.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? requestHead.uri
         if tooLarge {
@@ -186,6 +192,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
                 headers[name] = headers[name].map { "\($0), \(value)" } ?? value
             }
             var payload = Data(body.readableBytesView)
+            if requestHead.method == .POST, let rejection = MessageScreen.rejection(payload) {
+                write(status: 400, headers: ["Content-Type": "application/json"], body: rejection, head: requestHead, context: context)
+                return
+            }
             let rewritten = requestHead.method == .POST ? RequestIDs.rewrite(payload) : nil
             if let rewritten { payload = rewritten.body }
             let originalID = rewritten.map { UncheckedBox($0.original) }

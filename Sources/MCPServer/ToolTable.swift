@@ -82,7 +82,14 @@ public struct ToolTable: Sendable {
         return result
     }
 
+    /// Longest error message sent back: an error that quotes a hostile 900 KB argument stays readable.
+    static let maxErrorCharacters = 2_000
+
     static func error(_ message: String) -> CallTool.Result {
-        CallTool.Result(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
+        var text = message
+        if text.count > maxErrorCharacters {
+            text = String(text.prefix(maxErrorCharacters)) + "… (\(text.count - maxErrorCharacters) more characters)"
+        }
+        return CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], isError: true)
     }
 }

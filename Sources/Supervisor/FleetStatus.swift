@@ -49,7 +49,7 @@ public struct FleetStatus: Sendable, Encodable {
         do {
             block = try ControlBlock.open(name: paths.controlBlockName)
         } catch let error where error.code == .notFound {
-            throw CodeSageError(.notFound, "no supervisor has run on \(paths.socketDirectory) (no control block \(paths.controlBlockName))")
+            throw CodeSageError(.notFound, "no supervisor is running on \(paths.socketDirectory) (no control block \(paths.controlBlockName))")
         }
         let config = try block.readConfig()
         let pid = block.supervisorPID

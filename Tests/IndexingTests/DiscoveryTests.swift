@@ -178,6 +178,13 @@ struct IgnoreRuleTests {
         rules.add("**/a*a*a*a*a*b\n", directory: "")
         #expect(!rules.isIgnored(String(repeating: "a", count: 200), isDirectory: false))
         #expect(rules.isIgnored("x/y/" + String(repeating: "a", count: 200) + "b", isDirectory: false))
+        // Found by fuzzing: a text that ends in something else made every star retry every start
+        // (exponential; minutes for 60 characters). A missing literal now aborts the enclosing stars.
+        var stars = IgnoreRules()
+        stars.add("a*a*a*a*a*a*a*a*b\n**/**/**/**/x\n", directory: "")
+        #expect(!stars.isIgnored(String(repeating: "a", count: 60) + "+", isDirectory: false))
+        #expect(!stars.isIgnored("d/" + String(repeating: "a", count: 60) + "/+", isDirectory: false))
+        #expect(stars.isIgnored("a" + String(repeating: "xa", count: 30) + "b", isDirectory: false))
     }
 }
 

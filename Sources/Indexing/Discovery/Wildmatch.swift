@@ -85,7 +85,11 @@ enum Wildmatch {
                             if tc == literal { break }
                             t += 1
                         }
-                        if tc != literal { return .noMatch }
+                        // The literal is nowhere in the rest of this component: no later start of an
+                        // enclosing "*" can find it either (it would search a suffix of the same text), so
+                        // abort them instead of backtracking through every start (exponential in the
+                        // number of stars: `a*a*a*a*a*a*b` against 60 a's took minutes; found by fuzzing).
+                        if tc != literal { return tc == 0 ? .abortAll : .abortToStarStar }
                     }
                     let outcome = match(pattern, p, text, t)
                     if outcome != .noMatch {

@@ -35,10 +35,7 @@ public enum FileTools {
             let end = try args.integer("end_line", in: 1...10_000_000)
             if let end, end < start { throw CodeSageError(.invalidArgument, "argument \"end_line\" (\(end)) is before start_line (\(start))") }
             return try await offPool {
-                let layout = try workspace.layout(root: root)
-                guard FileSystem.exists(layout.manifestPath) else {
-                    throw CodeSageError(.notFound, "\(layout.root) is not indexed; read_code_file serves only indexed roots (run index_codebase)")
-                }
+                let layout = try workspace.indexedLayout(root: root, tool: "read_code_file")
                 let target = try Workspace.resolve(file: file, in: layout)
                 let maxSize = Int64(clamping: workspace.configuration.maxFileSizeBytes)
                 guard case .bytes(let bytes) = try workspace.fileContents(target.absolute) else {
@@ -74,7 +71,7 @@ public enum FileTools {
             try args.rejectUnknown(allowed: ["path", "file"])
             let root = try args.requiredString("path"), file = try args.requiredString("file")
             return try await offPool {
-                let layout = try workspace.layout(root: root)
+                let layout = try workspace.indexedLayout(root: root, tool: "get_file_structure")
                 let target = try Workspace.resolve(file: file, in: layout)
                 let structure = try FileStructure.make(root: layout.root, path: target.relative, options: discovery(workspace, layout))
                 return ToolOutput(text: JSONOutput.text(structure), structured: try structured(structure))
@@ -99,7 +96,7 @@ public enum FileTools {
             let options = UndocumentedOptions(includeTypes: try args.bool("include_types") ?? false, skipPrivate: try args.bool("skip_private") ?? false)
             let limit = try args.integer("limit", in: 1...10_000) ?? 200
             return try await offPool {
-                let layout = try workspace.layout(root: root)
+                let layout = try workspace.indexedLayout(root: root, tool: "list_undocumented_functions")
                 var report = try UndocumentedFinder.find(root: layout.root, options: options, discovery: discovery(workspace, layout))
                 let total = report.items.count
                 report.items = Array(report.items.prefix(limit))
@@ -121,7 +118,7 @@ public enum FileTools {
             try args.rejectUnknown(allowed: ["path"])
             let root = try args.requiredString("path")
             return try await offPool {
-                let layout = try workspace.layout(root: root)
+                let layout = try workspace.indexedLayout(root: root, tool: "count_lines_of_code")
                 var report = try LineReport.make(root: layout.root, options: discovery(workspace, layout))
                 report.files = []  // per-language rows; per-file rows would flood an assistant's context
                 let rows = report.languages.map { "\($0.language?.rawValue ?? "other"): \($0.files) files, \($0.lines.code) code, \($0.lines.comment) comment, \($0.lines.blank) blank" }
@@ -145,7 +142,7 @@ public enum FileTools {
             let root = try args.requiredString("path")
             let includeFiles = try args.bool("include_files") ?? false
             return try await offPool {
-                let layout = try workspace.layout(root: root)
+                let layout = try workspace.indexedLayout(root: root, tool: "get_dependencies_overview")
                 var report = try DependencyReport.make(root: layout.root, options: discovery(workspace, layout))
                 if !includeFiles { report.files = [] }
                 let text = "external packages (\(report.externalPackages.count)):\n"

@@ -99,7 +99,7 @@ public enum SearchTools {
     public static func search(_ workspace: Workspace) -> ToolDefinition {
         ToolDefinition(
             name: "search_codebase",
-            description: "Search an indexed repository. mode=hybrid (default: meaning and keywords fused), semantic (meaning), keyword (identifier-aware BM25: camelCase and snake_case parts match), or regex (a regular expression over the indexed files' lines, with context_lines around each match). Filter with file_types and exclude_patterns.",
+            description: "Search an indexed repository. mode=hybrid (default: meaning and keywords fused), semantic (meaning), keyword (identifier-aware BM25: camelCase and snake_case parts match), or regex (an ICU regular expression over the indexed files' lines, with context_lines around each match; one that runs over 3 s is refused). Filter with file_types and exclude_patterns.",
             inputSchema: Schema.object([
                 "path": Schema.root, "query": Schema.string("Words, identifiers, or a regular expression (mode=regex)."),
                 "mode": .object(["type": "string", "enum": ["hybrid", "semantic", "keyword", "regex"], "description": "How to match (default hybrid)."]),

@@ -111,6 +111,8 @@ public final class Workspace: @unchecked Sendable {
 
     /// The layout of the repository at `path` (resolved; must be a folder).
     public func layout(root path: String) throws(CodeSageError) -> IndexLayout {
+        // C APIs would silently stop at a NUL: "ROOT\0/../../etc" must not mean ROOT.
+        guard !path.contains("\u{0}") else { throw CodeSageError(.invalidArgument, "argument \"path\" contains a NUL character") }
         let resolved: String
         do {
             resolved = try FileSystem.realPath(resolving: path)
@@ -121,6 +123,16 @@ public final class Workspace: @unchecked Sendable {
             throw CodeSageError(.invalidArgument, "argument \"path\": \(path) is not a folder")
         }
         return IndexLayout(root: resolved, indexDirectory: configuration.indexDirectory)
+    }
+
+    /// The layout of an indexed root: the tools that read files serve only roots that have been indexed
+    /// (`path` resolved first, so a link or `..` that leads elsewhere is judged by where it leads).
+    public func indexedLayout(root path: String, tool: String) throws(CodeSageError) -> IndexLayout {
+        let layout = try layout(root: path)
+        guard FileSystem.exists(layout.manifestPath) else {
+            throw CodeSageError(.notFound, "\(layout.root) is not indexed; \(tool) serves only indexed roots (run index_codebase on it first)")
+        }
+        return layout
     }
 
     /// The search engine of an indexed root, on its newest published generation. Opening a newer
