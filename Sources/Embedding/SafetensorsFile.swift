@@ -85,10 +85,12 @@ public final class SafetensorsFile: Sendable {
         let file = try MappedFile(path: url.path)
         let name = url.lastPathComponent
         guard file.size >= 8 else { throw EmbeddingError.corruptSafetensors("\(name): file too small (\(file.size) bytes) for a safetensors header") }
-        let headerLength = Int(UInt64(littleEndian: file.base.loadUnaligned(as: UInt64.self)))
-        guard headerLength >= 2, headerLength <= file.size - 8 else {
-            throw EmbeddingError.corruptSafetensors("\(name): header length \(headerLength) out of range (file has \(file.size) bytes)")
+        // Compared as the UInt64 it is: a length over Int.max trapped when converted first (found by fuzzing).
+        let declaredLength = UInt64(littleEndian: file.base.loadUnaligned(as: UInt64.self))
+        guard declaredLength >= 2, declaredLength <= UInt64(file.size - 8) else {
+            throw EmbeddingError.corruptSafetensors("\(name): header length \(declaredLength) out of range (file has \(file.size) bytes)")
         }
+        let headerLength = Int(declaredLength)
         let header = Data(bytes: file.base + 8, count: headerLength)
         guard let object = try? JSONSerialization.jsonObject(with: header), let json = object as? [String: Any] else {
             throw EmbeddingError.corruptSafetensors("\(name): header is not a JSON object")

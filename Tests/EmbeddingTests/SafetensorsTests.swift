@@ -44,7 +44,9 @@ struct SafetensorsTests {
         #expect(message(try write(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8)))
                     .contains("needs 12 bytes"))
         #expect(message(try write(#"{"a":{"dtype":"F32"}}"#)).contains("entry needs dtype, shape and data_offsets"))
-        // Found by fuzzing: a shape whose element count overflows Int trapped instead of being refused.
+        // Found by fuzzing: a header length over Int.max, and a shape whose element count overflows Int,
+        // trapped instead of being refused.
+        #expect(message(try write("{}", lengthOverride: UInt64.max - 3)).contains("header length 18446744073709551612 out of range"))
         #expect(message(try write(#"{"t":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#))
                     .contains("needs more bytes than a file can hold"))
         let tiny = try TestSupport.tempDirectory().appendingPathComponent("tiny.safetensors")

@@ -129,6 +129,9 @@ class Case:
         ok = integrity_check(os.path.join(self.root, ".codesage"))
         if ok != "ok":
             self.fail(f"PRAGMA integrity_check: {ok}")
+        checked = self.cs.check(self.root, user=self.user)
+        if checked is not None and checked.rc != 0:
+            self.fail(f"`codesage check`: {checked.describe()}")
         self.info["report"] = {k: self.report.get(k) for k in ("files", "chunks", "embedded", "excluded", "skipped", "generation")}
 
     def search(self, query, mode, expect_path=None, forbid=()):
@@ -490,6 +493,9 @@ def case_churn(cs, work, summary, kind_name, kinds_of, rounds, title):
         ok = integrity_check(os.path.join(root, ".codesage"))
         if ok != "ok":
             c.fail(f"PRAGMA integrity_check: {ok}")
+        checked = cs.check(root)
+        if checked is not None and checked.rc != 0:
+            c.fail(f"`codesage check` after settling: {checked.describe()}")
         for _, rel, i in kinds[:1]:
             c.search(f"settled_{i}", "lexical", rel)
         c.search("parse configuration file", "hybrid", "app/core.py")

@@ -23,6 +23,7 @@ Prints a summary table (test, trials, failures, data lost); writes it as JSON wi
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -123,6 +124,22 @@ def verify_generation(cs, root, index_dir, expected_generation, expected_files, 
 
 # ---------------------------------------------------------------------------------------------
 
+def kill_when_file_appears(proc, index_dir, pattern, limit_s=120):
+    """Polls the index folder (about every millisecond, at most limit_s) and kill -9s the run as soon as a
+    name matching `pattern` appears; returns whether it was killed."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            names = os.listdir(index_dir)
+        except OSError:
+            names = []
+        if any(re.match(pattern, n) for n in names):
+            os.kill(proc.pid, signal.SIGKILL)
+            return True
+        time.sleep(0.001)
+    return False
+
+
 def test_kill(cs, work, summary, trials, rng):
     root = os.path.join(work, "kill")
     index_dir = os.path.join(root, ".codesage")
@@ -134,10 +151,15 @@ def test_kill(cs, work, summary, trials, rng):
         return
     full_run = first.seconds
     snapshots = {1: disk_snapshot(root)}
-    rows = []
-    outcomes = {"killed before publication": 0, "killed after publication": 0, "finished before the kill": 0}
-    next_new = 0
-    for t in range(1, trials + 1):
+    # Random delays as asked, then two kills aimed at the short windows a random delay rarely hits: while the
+    # new FAISS file is being written (its temporary name exists) and once it is renamed (before the manifest).
+    plans = [("delay", rng.uniform(0, full_run)) for _ in range(trials)]
+    plans += [("file", r"vectors-{next}\.faiss\.tmp"), ("file", r"vectors-{next}\.faiss$")]
+    groups = {"random": [], "targeted": []}
+    reported_stray = set()
+    outcomes = {"random": {}, "targeted": {}}
+    for t, (how, what) in enumerate(plans, 1):
+        group = "random" if how == "delay" else "targeted"
         trial = Trial()
         # Modify about half of the modules, add one, delete one added earlier.
         for i in rng.sample(range(1, modules), modules // 2):
@@ -147,28 +169,32 @@ def test_kill(cs, work, summary, trials, rng):
             os.unlink(os.path.join(root, "src", f"new_{t - 2}.py"))
         planned = disk_snapshot(root)
         before = (read_manifest(index_dir) or {}).get("generation")
-        delay = rng.uniform(0, full_run)
         proc = cs.start(["index", root, "--json"])
         started = time.monotonic()
         killed = False
-        try:
-            proc.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            killed = True
+        if how == "delay":
+            try:
+                proc.wait(timeout=what)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                killed = True
+            when = f"kill at {what:.2f}s of {full_run:.2f}s"
+        else:
+            pattern = what.format(next=before + 1)
+            killed = kill_when_file_appears(proc, index_dir, pattern)
+            when = f"kill when {pattern} appeared ({time.monotonic() - started:.2f}s)"
         out, err = proc.communicate(timeout=60)
         if killed and proc.returncode != -signal.SIGKILL:
             killed = False  # it ended on its own just before the signal
         if not killed and proc.returncode != 0:
             trial.fail(f"trial {t}: the run (not killed) failed: exit {proc.returncode}: {err.strip()[-300:]}")
         after = (read_manifest(index_dir) or {}).get("generation")
-        if killed:
-            outcomes["killed after publication" if after == before + 1 else "killed before publication"] += 1
-        else:
-            outcomes["finished before the kill"] += 1
-        label = f"trial {t} (kill at {delay:.2f}s, {'killed' if killed else 'finished'})"
-        gen = verify_generation(cs, root, index_dir, {before, before + 1} if killed else {before + 1},
-                                lambda g: planned if g == before + 1 else snapshots.get(g), trial, label)
+        outcome = ("killed after publication" if after == before + 1 else "killed before publication") if killed else "finished before the kill"
+        outcomes[group][outcome] = outcomes[group].get(outcome, 0) + 1
+        left_at_kill = sorted(n for n in os.listdir(index_dir) if ".tmp" in n)
+        label = f"trial {t} ({when}, {outcome})"
+        verify_generation(cs, root, index_dir, {before, before + 1} if killed else {before + 1},
+                          lambda g: planned if g == before + 1 else snapshots.get(g), trial, label)
         # The next run completes and publishes the modifications.
         again = cs.index(root, timeout=300)
         report = again.json() if again.rc == 0 else None
@@ -182,16 +208,17 @@ def test_kill(cs, work, summary, trials, rng):
             found = cs.search(root, probe, mode="lexical")
             if f"src/new_{t}.py" not in search_paths(found):
                 trial.fail(f"{label}: lexical search for {probe} did not return src/new_{t}.py: {found.describe() if found.rc else search_paths(found)}")
-            stray = sorted(n for n in os.listdir(index_dir)
-                           if n not in ALLOWED_INDEX_FILES and n not in (f"vectors-{gen}.faiss", f"vectors-{gen - 1}.faiss"))
+            stray = sorted(n for n in os.listdir(index_dir) if n not in reported_stray
+                           and n not in ALLOWED_INDEX_FILES and n not in (f"vectors-{gen}.faiss", f"vectors-{gen - 1}.faiss"))
+            reported_stray.update(stray)  # each leftover is reported once, by the trial that left it
             if stray:
-                trial.fail(f"{label}: stray files left in the index folder: {stray}")
-        rows.append(trial)
-        print(f"  kill trial {t}/{trials}: {'killed' if killed else 'finished'} at {delay:.2f}s of {full_run:.2f}s"
-              f" -> {'ok' if not trial.failures else 'FAIL'}", flush=True)
-    details = [f for r in rows for f in r.failures]
-    summary.add("kill -9 during index", trials, sum(1 for r in rows if r.failures), sum(r.data_lost for r in rows),
-                details, {"full_run_seconds": round(full_run, 2), "outcomes": outcomes})
+                trial.fail(f"{label}: files a killed run left are never removed: {stray} (temporary files at the kill: {left_at_kill})")
+        groups[group].append(trial)
+        print(f"  kill trial {t}/{len(plans)}: {when}: {outcome} -> {'ok' if not trial.failures else 'FAIL'}", flush=True)
+    for group, title in (("random", "kill -9 during index (random delay)"), ("targeted", "kill -9 at FAISS write/rename")):
+        rows = groups[group]
+        summary.add(title, len(rows), sum(1 for r in rows if r.failures), sum(r.data_lost for r in rows),
+                    [f for r in rows for f in r.failures], {"full_run_seconds": round(full_run, 2), "outcomes": outcomes[group]})
 
 
 # ---------------------------------------------------------------------------------------------
