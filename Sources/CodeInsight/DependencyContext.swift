@@ -72,7 +72,7 @@ public struct DependencyContext: Sendable, Equatable {
                 context.swiftModules.insert(parts[k + 1])
             }
             if name == "go.mod" || name == "Cargo.toml" || name == "package.json",
-               case .text(let text, _)? = try? SourceText.load(path: SourceFiles.join(root, path), maxSize: options.maxFileSize) {
+               case .text(let text, _)? = try? SourceText.load(path: SourceFiles.join(root, path), maxSize: options.maxFileSize, root: root) {
                 switch name {
                 case "go.mod": if let module = goModule(text) { context.goModules.insert(module) }
                 case "Cargo.toml": context.rustModules.formUnion(cargoNames(text))

@@ -57,7 +57,7 @@ public struct FileStructure: Sendable, Codable, Equatable {
             throw CodeSageError(.invalidArgument, "\(path) must be a path relative to \(root), without '..'")
         }
         let context = try DependencyContext.make(root: root, options: options)
-        switch try SourceText.load(path: SourceFiles.join(root, path), maxSize: options.maxFileSize) {
+        switch try SourceText.load(path: SourceFiles.join(root, path), maxSize: options.maxFileSize, root: root) {
         case .text(let text, _):
             return analyze(text: text, path: path, context: context)
         case .binary:

@@ -20,7 +20,7 @@ enum SourceFiles {
 
     /// Loads one discovered file; nil when it is binary, too large or unreadable.
     static func load(_ file: DiscoveredFile, root: String, options: DiscoveryOptions) -> LoadedSource? {
-        guard case .text(let text, _)? = try? SourceText.load(path: join(root, file.relativePath), maxSize: options.maxFileSize) else {
+        guard case .text(let text, _)? = try? SourceText.load(path: join(root, file.relativePath), maxSize: options.maxFileSize, root: root) else {
             return nil
         }
         return LoadedSource(path: file.relativePath, language: file.language ?? detectShebang(text), text: text)

@@ -77,7 +77,7 @@ public final class SQLiteDatabase {
         if status != SQLITE_OK {
             let text = message.map { String(cString: $0) } ?? errorMessage
             sqlite3_free(message)
-            throw CodeSageError(.native, "SQLite (\(path)): \(text)")
+            throw CodeSageError(Self.code(of: status), "SQLite (\(path)): \(text)")
         }
     }
 
@@ -96,7 +96,7 @@ public final class SQLiteDatabase {
         while true {
             let status = sqlite3_step(statement)
             if status == SQLITE_DONE { return rows }
-            guard status == SQLITE_ROW else { throw CodeSageError(.native, "SQLite step (\(path)): \(errorMessage)") }
+            guard status == SQLITE_ROW else { throw CodeSageError(Self.code(of: status), "SQLite step (\(path)): \(errorMessage)") }
             rows.append((0..<sqlite3_column_count(statement)).map { column(at: $0, in: statement) })
         }
     }
@@ -140,10 +140,23 @@ public final class SQLiteDatabase {
 
     private var errorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
+    /// The project's error code for an SQLite result: a damaged file is corrupt data (exit 65, and what
+    /// `index --rebuild` replaces), a full disk or an I/O failure is an I/O error (exit 74: the file is
+    /// fine, the disk is not), a lock held elsewhere is busy; anything else is a native failure.
+    static func code(of status: Int32) -> CodeSageError.Code {
+        switch status & 0xff {
+        case SQLITE_CORRUPT, SQLITE_NOTADB: .corruptData
+        case SQLITE_FULL, SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_READONLY: .io
+        case SQLITE_BUSY, SQLITE_LOCKED: .busy
+        default: .native
+        }
+    }
+
     private func prepare(_ sql: String) throws(CodeSageError) -> OpaquePointer? {
         var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK else {
-            throw CodeSageError(.native, "SQLite prepare (\(path)): \(errorMessage) in: \(sql)")
+        let status = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+        guard status == SQLITE_OK else {
+            throw CodeSageError(Self.code(of: status), "SQLite prepare (\(path)): \(errorMessage) in: \(sql)")
         }
         return statement
     }

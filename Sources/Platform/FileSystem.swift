@@ -24,6 +24,53 @@ public enum FileSystem {
         }
     }
 
+    /// Reads the regular file at `path`, at most `maxBytes`; nil when it holds more. The last component is
+    /// opened with O_NOFOLLOW and O_NONBLOCK and checked with fstat, so a file swapped for a link, a FIFO or
+    /// a device after it was examined is refused (`.invalidArgument`) instead of followed, waited on, or
+    /// read without end. Throws `.notFound` when it is gone and `.io` for other failures.
+    public static func readRegularFile(_ path: String, maxBytes: Int) throws(CodeSageError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        if fd < 0 {
+            let code = errno
+            switch code {
+            case ENOENT, ENOTDIR: throw CodeSageError(.notFound, "\(path) vanished: \(SystemCall.errnoText(code))")
+            case ELOOP: throw CodeSageError(.invalidArgument, "\(path) became a symbolic link")
+            default: throw CodeSageError(.io, "cannot open \(path): \(SystemCall.errnoText(code))")
+            }
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw CodeSageError(.io, "fstat \(path): \(SystemCall.errnoText(errno))") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw CodeSageError(.invalidArgument, "\(path) is not a regular file") }
+        if info.st_size > maxBytes { return nil }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while bytes.count <= maxBytes {
+            let count = try SystemCall.retrying("read \(path)") {
+                chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, maxBytes + 1 - bytes.count)) }
+            }
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return nil  // it grew past the limit while being read
+    }
+
+    /// Calls `body` with the file's bytes, block by block (no more than `blockBytes` in memory at once).
+    public static func readBlocks(_ path: String, blockBytes: Int, _ body: (UnsafeRawBufferPointer) -> Void) throws(CodeSageError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let code = errno
+            throw CodeSageError(code == ENOENT ? .notFound : .io, "cannot open \(path): \(SystemCall.errnoText(code))")
+        }
+        defer { close(fd) }
+        var block = [UInt8](repeating: 0, count: max(1, blockBytes))
+        while true {
+            let count = try SystemCall.retrying("read \(path)") { block.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
+            if count == 0 { return }
+            block.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
+    }
+
     /// Reads a whole file as UTF-8 text (invalid sequences become U+FFFD).
     public static func readText(_ path: String) throws(CodeSageError) -> String {
         String(decoding: try readFile(path), as: UTF8.self)

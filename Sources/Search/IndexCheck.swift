@@ -59,6 +59,11 @@ public enum IndexCheck {
                 if index.count != manifest.chunks || index.count != info.count {
                     report.problems.append("\(path): \(index.count) vectors; the manifest counts \(info.count) vectors for \(manifest.chunks) chunks")
                 }
+                // Damage inside the vectors (flipped bytes) leaves the structure valid: the digest catches it.
+                if let expected = info.sha256 {
+                    let actual = ContentHash.hex(try ContentHash.ofFile(path))
+                    if actual != expected { report.problems.append("\(path): SHA-256 \(actual) differs from the manifest's \(expected): the file was damaged") }
+                }
             } catch {
                 report.problems.append(error.message.contains(path) ? error.message : "\(path): \(error.message)")
             }

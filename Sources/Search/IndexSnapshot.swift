@@ -38,6 +38,10 @@ public final class IndexSnapshot: @unchecked Sendable {
             try index.setProbeCount(info.nprobe)
             vectors = index
         }
+        // A missing store would be created empty and every search would quietly find nothing.
+        guard FileSystem.exists(layout.storePath) else {
+            throw CodeSageError(.corruptData, "\(layout.storePath) is missing; rebuild with `codesage index --rebuild \(layout.root)`")
+        }
         let store = try IndexStore(path: layout.storePath)
         return IndexSnapshot(layout: layout, manifest: manifest, vectors: vectors, store: store)
     }

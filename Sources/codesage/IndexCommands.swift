@@ -38,6 +38,10 @@ struct IndexCommand: AsyncParsableCommand {
                     + "\(report.deleted) deleted, \(report.skipped) unchanged); \(report.embedded) embedded, \(report.reused) reused; "
                     + "\(report.indexType.isEmpty ? "no vectors" : report.indexType)\(recall); generation \(report.generation) in "
                     + String(format: "%.2f s", report.seconds))
+                if report.excluded > 0 {
+                    let reasons = report.excludedByReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                    StandardStreams.writeError("left out \(report.excluded) paths (\(reasons)); `--json` lists them")
+                }
             }
         }
     }

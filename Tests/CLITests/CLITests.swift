@@ -79,11 +79,17 @@ struct CLITests {
         #expect(missing.stderr.contains("/nonexistent/p.env"))
     }
 
-    @Test("capabilities not in this build say so with exit code 69")
-    func notYet() throws {
-        let outcome = try CodeSageBinary.run(["supervise", "--socket-dir", "/tmp/codesage-none"])
-        #expect(outcome.status == 69)
-        #expect(outcome.stderr.contains("not part of this build yet"))
+    @Test("supervise and status refuse bad input with a clear line and their exit codes")
+    func superviseErrors() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("codesage-cli-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let none = try CodeSageBinary.run(["status", "--socket-dir", folder])
+        #expect(none.status == 66 && none.stderr.contains("no supervisor is running"), "\(none.stderr)")
+        let badLimit = try CodeSageBinary.run(["supervise", "--path", folder, "--socket-dir", folder + "/s", "--hard-limit", "lots"])
+        #expect(badLimit.status == 64 && badLimit.stderr.contains("--hard-limit lots"), "\(badLimit.stderr)")
+        let noRoot = try CodeSageBinary.run(["supervise", "--path", folder + "/missing", "--socket-dir", folder + "/s"])
+        #expect(noRoot.status == 66, "\(noRoot.stderr)")
     }
 
     @Test("index --json reports what it did; search --json returns ranked results with lines; a re-run only stats")

@@ -103,12 +103,12 @@ class Codesage:
             out, err = proc.communicate(timeout=30)
             return Result(args, proc.returncode, out, err, time.monotonic() - started, timed_out=True)
 
-    def start(self, args, env=None):
+    def start(self, args, env=None, preexec_fn=None):
         """Starts a run in the background (for kill -9 tests)."""
         full_env = dict(self.env)
         full_env.update(env or {})
         return subprocess.Popen([self.binary] + list(args), env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, errors="replace", start_new_session=True)
+                                text=True, errors="replace", start_new_session=True, preexec_fn=preexec_fn)
 
     def index(self, root, rebuild=False, env=None, timeout=300, user=None, preexec_fn=None):
         args = ["index", root, "--json"] + (["--rebuild"] if rebuild else [])

@@ -10,6 +10,8 @@ Usage: python3 Tests/reliability/test_index_faults.py CODESAGE [--trials N] [--r
    PRAGMA integrity_check is ok, that the FAISS header's vector count equals the manifest's, that
    `codesage check` (when this build has it) says sound and that searches answer; then that the next
    `codesage index ROOT` completes, publishes the modifications and leaves no stray files in the index folder.
+   Then four kills aimed (inotify) at the windows a random delay rarely hits: while the new FAISS file has its
+   temporary name, and after its rename but before the manifest's.
 2. Disk full: CODESAGE_INDEX_DIR on a 4 MB tmpfs (else a loop-mounted ext4 image, else RLIMIT_FSIZE),
    filled to several levels: an index run fails with a clear message (or completes when space sufficed), the
    previous generation stays intact and searchable, and after space is freed the next run publishes.
@@ -124,19 +126,43 @@ def verify_generation(cs, root, index_dir, expected_generation, expected_files, 
 
 # ---------------------------------------------------------------------------------------------
 
-def kill_when_file_appears(proc, index_dir, pattern, limit_s=120):
-    """Polls the index folder (about every millisecond, at most limit_s) and kill -9s the run as soon as a
-    name matching `pattern` appears; returns whether it was killed."""
+class DirectoryWatch:
+    """inotify (through ctypes) on one folder: names created or renamed into it, as they happen."""
+
+    IN_CREATE, IN_MOVED_TO = 0x100, 0x80
+
+    def __init__(self, folder):
+        import ctypes
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0 or self.libc.inotify_add_watch(self.fd, os.fsencode(folder), self.IN_CREATE | self.IN_MOVED_TO) < 0:
+            raise OSError(ctypes.get_errno(), "inotify")
+
+    def names(self, timeout):
+        import select
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return []
+        data = os.read(self.fd, 65536)
+        names, offset = [], 0
+        while offset + 16 <= len(data):
+            length = int.from_bytes(data[offset + 12:offset + 16], "little")
+            names.append(data[offset + 16:offset + 16 + length].rstrip(b"\0").decode(errors="replace"))
+            offset += 16 + length
+        return names
+
+    def close(self):
+        os.close(self.fd)
+
+
+def kill_when_file_appears(proc, watch, pattern, limit_s=120):
+    """kill -9s the run as soon as a name matching `pattern` is created in the watched index folder
+    (inotify, so within well under a millisecond); returns whether it was killed. At most limit_s."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            names = os.listdir(index_dir)
-        except OSError:
-            names = []
-        if any(re.match(pattern, n) for n in names):
+        if any(re.match(pattern, n) for n in watch.names(0.05)):
             os.kill(proc.pid, signal.SIGKILL)
             return True
-        time.sleep(0.001)
     return False
 
 
@@ -154,7 +180,9 @@ def test_kill(cs, work, summary, trials, rng):
     # Random delays as asked, then two kills aimed at the short windows a random delay rarely hits: while the
     # new FAISS file is being written (its temporary name exists) and once it is renamed (before the manifest).
     plans = [("delay", rng.uniform(0, full_run)) for _ in range(trials)]
-    plans += [("file", r"vectors-{next}\.faiss\.tmp"), ("file", r"vectors-{next}\.faiss$")]
+    # The run is niced and shares one CPU with this watcher, so that the watcher gets the CPU as soon as
+    # inotify reports the name; whether the kill landed inside the window is recorded.
+    plans += [("file", r"vectors-{next}\.faiss\.tmp"), ("file", r"vectors-{next}\.faiss$")] * 2
     groups = {"random": [], "targeted": []}
     reported_stray = set()
     outcomes = {"random": {}, "targeted": {}}
@@ -169,7 +197,13 @@ def test_kill(cs, work, summary, trials, rng):
             os.unlink(os.path.join(root, "src", f"new_{t - 2}.py"))
         planned = disk_snapshot(root)
         before = (read_manifest(index_dir) or {}).get("generation")
-        proc = cs.start(["index", root, "--json"])
+        watch = DirectoryWatch(index_dir) if how == "file" else None
+        cpus = os.sched_getaffinity(0)
+        if watch:
+            one_cpu = {min(cpus)}
+            os.sched_setaffinity(0, one_cpu)
+        proc = cs.start(["index", root, "--json"],
+                        preexec_fn=(lambda: (os.sched_setaffinity(0, one_cpu), os.nice(19))) if watch else None)
         started = time.monotonic()
         killed = False
         if how == "delay":
@@ -181,17 +215,23 @@ def test_kill(cs, work, summary, trials, rng):
             when = f"kill at {what:.2f}s of {full_run:.2f}s"
         else:
             pattern = what.format(next=before + 1)
-            killed = kill_when_file_appears(proc, index_dir, pattern)
+            killed = kill_when_file_appears(proc, watch, pattern)
             when = f"kill when {pattern} appeared ({time.monotonic() - started:.2f}s)"
         out, err = proc.communicate(timeout=60)
+        if watch:
+            watch.close()
+            os.sched_setaffinity(0, cpus)
         if killed and proc.returncode != -signal.SIGKILL:
             killed = False  # it ended on its own just before the signal
         if not killed and proc.returncode != 0:
             trial.fail(f"trial {t}: the run (not killed) failed: exit {proc.returncode}: {err.strip()[-300:]}")
         after = (read_manifest(index_dir) or {}).get("generation")
         outcome = ("killed after publication" if after == before + 1 else "killed before publication") if killed else "finished before the kill"
-        outcomes[group][outcome] = outcomes[group].get(outcome, 0) + 1
         left_at_kill = sorted(n for n in os.listdir(index_dir) if ".tmp" in n)
+        if how == "file" and killed:
+            landed = any(re.match(pattern, n) for n in left_at_kill) if "tmp" in what else after == before
+            outcome += " (inside the window)" if landed else " (after the window)"
+        outcomes[group][outcome] = outcomes[group].get(outcome, 0) + 1
         label = f"trial {t} ({when}, {outcome})"
         verify_generation(cs, root, index_dir, {before, before + 1} if killed else {before + 1},
                           lambda g: planned if g == before + 1 else snapshots.get(g), trial, label)

@@ -172,6 +172,9 @@ def reload_under_load(folder, repository):
     try:
         status = supervisor.wait_ready(timeout=600)  # it indexes the repository first
         before = status["supervisor"]["index_generation"]
+        second = subprocess.run([BINARY, "supervise", "--path", repository, "--socket-dir", sockets, "--workers", "1"],
+                                capture_output=True, text=True, timeout=60)
+        check(second.returncode == 75 and "locked" in second.stderr, f"a second supervisor on the same folder is refused: {second.returncode} {second.stderr}")
         check(before >= 1 and all(w["index_generation"] == before for w in status["workers"]), "the supervisor built the index and workers opened it")
         nginx = Nginx(os.path.join(folder, "nginx-reload"), sockets, 2)
         calls = [("search_codebase", {"path": repository, "query": q, "mode": "keyword"}) for q in ("socket", "cache", "whitespace")]

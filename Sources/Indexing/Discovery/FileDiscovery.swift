@@ -36,20 +36,31 @@ public enum SkipReason: String, Sendable, Codable {
     case unreadable
     /// A socket, FIFO or device.
     case special
+    /// Holds a NUL byte in its first 8,000 bytes (git's rule), found when read.
+    case binary
+    /// Gone between discovery and reading.
+    case vanished
+    /// No longer a regular file inside the root when read (swapped for a link, a FIFO or a device).
+    case changedType
 }
 
 /// A path under the root that was not indexed, and why.
-public struct SkippedPath: Sendable, Equatable {
+public struct SkippedPath: Sendable, Equatable, Codable {
     /// "/"-separated, relative to the root.
     public var relativePath: String
     /// Why it was skipped.
     public var reason: SkipReason
+    /// What the system said, when it said something (an errno text).
+    public var detail: String?
 
     /// Creates a skipped path from its parts.
-    public init(relativePath: String, reason: SkipReason) {
+    public init(relativePath: String, reason: SkipReason, detail: String? = nil) {
         self.relativePath = relativePath
         self.reason = reason
+        self.detail = detail
     }
+
+    enum CodingKeys: String, CodingKey { case relativePath = "path", reason, detail }
 }
 
 /// What discovery walks and what it leaves out.

@@ -18,14 +18,21 @@ public enum SourceText {
     public static let binarySniffLength = 8_000
 
     /// Reads the file; `.binary` when a NUL byte occurs in the first 8,000 bytes (git's heuristic);
-    /// `.tooLarge` when over maxSize; text is decoded as UTF-8 with invalid sequences replaced by
-    /// U+FFFD (never fails on bad UTF-8); a UTF-8 BOM is dropped.
-    /// Throws `.notFound` when the file is missing and `.io` when it cannot be read.
-    public static func load(path: String, maxSize: Int64) throws(CodeSageError) -> Loaded {
-        // The size check comes first so that a huge file is never read; the second check catches a file
-        // that grew in between.
-        if try FileSystem.status(of: path, followingLinks: true).size > maxSize { return .tooLarge }
-        let bytes = try FileSystem.readFile(path)
+    /// `.tooLarge` when over maxSize (never read past it); text is decoded as UTF-8 with invalid sequences
+    /// replaced by U+FFFD (never fails on bad UTF-8); a UTF-8 BOM is dropped.
+    ///
+    /// The path is resolved first (a link inside the root is read through); with `root`, a path
+    /// that leads outside it is refused. The file itself is opened without following a link and must be a
+    /// regular file: one swapped for a link, a FIFO or a device since discovery saw it is refused, not read.
+    /// Throws `.notFound` when the file vanished, `.invalidArgument` when it is not (or no longer) a regular
+    /// file inside the root, `.io` when it cannot be read.
+    public static func load(path: String, maxSize: Int64, root: String? = nil) throws(CodeSageError) -> Loaded {
+        let real = try FileSystem.realPath(resolving: path)
+        if let root, case let base = (try? FileSystem.realPath(resolving: root)) ?? root,
+           real != base, !real.hasPrefix(base.hasSuffix("/") ? base : base + "/") {
+            throw CodeSageError(.invalidArgument, "\(path) leads outside the root (to \(real))")
+        }
+        guard let bytes = try FileSystem.readRegularFile(real, maxBytes: Int(clamping: maxSize)) else { return .tooLarge }
         return classify(bytes, maxSize: maxSize)
     }
 

@@ -67,6 +67,8 @@ public struct IndexManifest: Codable, Sendable, Equatable {
         public var recallSample: Int
         /// Why this index type was chosen.
         public var reason: String
+        /// SHA-256 of the FAISS file (lower-case hex), for `codesage check`; nil in manifests written before it.
+        public var sha256: String?
 
         public init(file: String, factory: String, nlist: Int, nprobe: Int, count: Int, bytes: Int, exact: Bool,
                     recallAt10: Double, recallSample: Int, reason: String) {

@@ -49,8 +49,15 @@ public struct IndexReport: Codable, Sendable, Equatable {
     public var changed = 0
     /// Files whose time or size changed but whose content hash did not.
     public var touched = 0
-    /// Paths left out by discovery (ignored, too large, links out of the root, loops) or found binary.
+    /// Paths left out by discovery (ignored, too large, links out of the root, loops, unreadable, special
+    /// files) or when read (binary, vanished, changed type, grown too large, unreadable).
     public var excluded = 0
+    /// The excluded paths with their reasons, the first `IndexReport.listedExclusions` of them.
+    public var excludedPaths: [SkippedPath] = []
+    /// Excluded paths beyond those listed.
+    public var excludedNotListed = 0
+    /// How many excluded paths each reason accounts for.
+    public var excludedByReason: [String: Int] = [:]
     public var seconds = 0.0
     /// The FAISS factory string of the published index ("" when it holds no vectors).
     public var indexType = ""
@@ -60,8 +67,20 @@ public struct IndexReport: Codable, Sendable, Equatable {
     /// Whether this run published a new generation.
     public var published = false
 
+    /// At most this many excluded paths are listed (a node_modules folder is one entry, but a tree can
+    /// still hold many unreadable files).
+    public static let listedExclusions = 1_000
+
+    /// Records one excluded path.
+    mutating func exclude(_ path: SkippedPath) {
+        excluded += 1
+        excludedByReason[path.reason.rawValue, default: 0] += 1
+        if excludedPaths.count < Self.listedExclusions { excludedPaths.append(path) } else { excludedNotListed += 1 }
+    }
+
     enum CodingKeys: String, CodingKey {
-        case files, chunks, embedded, reused, skipped, deleted, added, changed, touched, excluded, seconds, indexType
+        case files, chunks, embedded, reused, skipped, deleted, added, changed, touched, excluded, excludedPaths, excludedNotListed
+        case excludedByReason, seconds, indexType
         case recallAt10 = "recall_at_10"
         case generation, published
     }
@@ -105,12 +124,17 @@ public final class Indexer: Sendable {
         let lock = try FileLock.acquire(layout.lockPath, wait: options.waitForLock)
         defer { lock.unlock() }
 
-        let previous = try IndexManifest.read(path: layout.manifestPath)
-        let published = previous?.generation ?? 0
+        removeTemporaryFiles()
+        let previous = try readManifest()
         if let previous, previous.model.identity != embedder.identity {
             indexingLog.info("the model changed (\(previous.model.identity) → \(embedder.identity)); every file is re-embedded")
         }
         let store = try openStore()
+        // Without a readable manifest (a damaged one set aside by --rebuild), everything in the store counts
+        // as published: the run re-reads every file, retires every row it knows, and publishes past them.
+        let manifestLost = previous == nil && FileSystem.exists(layout.manifestPath)
+        let published: Int64
+        if let previous { published = previous.generation } else { published = manifestLost ? try store.highestGeneration() : 0 }
         try store.discardUnpublished(after: published)
         let next = published + 1
         var report = IndexReport()
@@ -121,7 +145,7 @@ public final class Indexer: Sendable {
         discoveryOptions.maxFileSize = options.maxFileSize
         discoveryOptions.excludedPaths.insert(layout.directory)
         let discovered = try FileDiscovery.discover(root: layout.root, options: discoveryOptions)
-        report.excluded = discovered.skipped.count
+        for path in discovered.skipped { report.exclude(path) }
         let known = try store.files(at: published)
         let modelChanged = previous.map { $0.model.identity != embedder.identity } ?? false
         let rereadAll = options.rebuild || modelChanged
@@ -146,15 +170,21 @@ public final class Indexer: Sendable {
             progress(.reading, offset, toRead.count)
             let loaded: SourceText.Loaded
             do {
-                loaded = try SourceText.load(path: layout.root + "/" + file.relativePath, maxSize: options.maxFileSize)
+                loaded = try SourceText.load(path: layout.root + "/" + file.relativePath, maxSize: options.maxFileSize, root: layout.root)
             } catch {
+                let reason: SkipReason = switch error.code {
+                case .notFound: .vanished
+                case .invalidArgument: error.message.contains("outside the root") ? .symlinkEscapesRoot : .changedType
+                default: .unreadable
+                }
                 indexingLog.warning("cannot read \(file.relativePath): \(error.message); left out")
-                report.excluded += 1
+                report.exclude(SkippedPath(relativePath: file.relativePath, reason: reason, detail: error.message))
                 if let old = known[file.relativePath] { retired.append(old.id) }
                 continue
             }
             guard case .text(let text, let bytes) = loaded else {
-                report.excluded += 1
+                indexingLog.info("\(file.relativePath) is \(loaded == .binary ? "binary" : "over the size limit") now; left out")
+                report.exclude(SkippedPath(relativePath: file.relativePath, reason: loaded == .binary ? .binary : .tooLarge))
                 if let old = known[file.relativePath] { retired.append(old.id) }
                 continue
             }
@@ -217,6 +247,7 @@ public final class Indexer: Sendable {
                 file: fileName, factory: plan.factory, nlist: plan.nlist, nprobe: built.nprobe, count: ids.count,
                 bytes: Int((try? FileSystem.size(of: layout.path(of: fileName))) ?? 0), exact: plan.isExact,
                 recallAt10: built.recallAt10, recallSample: built.recallSample, reason: plan.reason)
+            vectorInfo?.sha256 = ContentHash.hex(try ContentHash.ofFile(layout.path(of: fileName)))
         }
         try checkpoint(.afterVectorFileWritten)
 
@@ -231,8 +262,13 @@ public final class Indexer: Sendable {
         try manifest.write(to: layout.manifestPath)
         try checkpoint(.afterManifestWritten)
 
-        // Readers of `published` may still be open: keep its rows and vector file, drop older ones.
-        try store.collectGarbage(keeping: published)
+        // Readers of `published` may still be open: keep its rows and vector file, drop older ones. The new
+        // generation is published: a failure here (a full disk) leaves garbage for the next run, not an error.
+        do {
+            try store.collectGarbage(keeping: published)
+        } catch {
+            indexingLog.warning("generation \(next) is published, but clearing older rows failed (\(error.message)); the next run retries")
+        }
         removeVectorFiles(except: [IndexLayout.vectorFileName(generation: next), IndexLayout.vectorFileName(generation: published)])
 
         report.files = counts.files
@@ -245,15 +281,40 @@ public final class Indexer: Sendable {
         return report
     }
 
-    /// Opens the store; with `rebuild`, a store that cannot be opened (damaged, or another schema) is
-    /// replaced by an empty one instead of failing.
+    /// The store; with --rebuild, a damaged one (refused at open, or failing SQLite's quick_check) is
+    /// replaced by a new one. Only damage: a full disk or a lock is reported, and the store is kept.
     func openStore() throws(CodeSageError) -> IndexStore {
-        do {
-            return try IndexStore(path: layout.storePath, compressVectors: options.compressesVectors)
-        } catch where options.rebuild {
-            indexingLog.warning("\(layout.storePath) cannot be used (\(error.message)); --rebuild starts a new store")
+        do throws(CodeSageError) {
+            let store = try IndexStore(path: layout.storePath, compressVectors: options.compressesVectors)
+            if options.rebuild {
+                let findings = try store.integrityProblems(limit: 1, quick: true)
+                if let first = findings.first { throw CodeSageError(.corruptData, "\(layout.storePath): quick_check: \(first)") }
+            }
+            return store
+        } catch where options.rebuild && error.code == .corruptData {
+            indexingLog.warning("\(layout.storePath) is damaged (\(error.message)); --rebuild starts a new store")
             for suffix in ["", "-wal", "-shm"] { try FileSystem.remove(layout.storePath + suffix) }
             return try IndexStore(path: layout.storePath, compressVectors: options.compressesVectors)
+        }
+    }
+
+    /// The published manifest; with --rebuild, an unreadable one is set aside (the run re-reads every
+    /// file and publishes past the highest generation the store holds).
+    func readManifest() throws(CodeSageError) -> IndexManifest? {
+        do {
+            return try IndexManifest.read(path: layout.manifestPath)
+        } catch where options.rebuild && error.code == .corruptData {
+            indexingLog.warning("\(layout.manifestPath) is damaged (\(error.message)); --rebuild replaces it")
+            return nil
+        }
+    }
+
+    /// Removes what a crashed run left: temporary files of FAISS and manifest writes ("name.tmp.<pid>").
+    /// Called under the index lock, so no live run owns them.
+    func removeTemporaryFiles() {
+        for name in ((try? FileSystem.listDirectory(layout.directory)) ?? []).map(\.name) where name.contains(".tmp.") {
+            indexingLog.info("removing \(name), left by an interrupted run")
+            try? FileSystem.remove(layout.path(of: name))
         }
     }
 

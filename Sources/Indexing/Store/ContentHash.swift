@@ -1,4 +1,6 @@
+import CodeSageCore
 import Crypto
+import Platform
 
 /// SHA-256 digests that identify file contents and embedded texts.
 public enum ContentHash {
@@ -9,6 +11,13 @@ public enum ContentHash {
     public static func of(_ buffer: UnsafeRawBufferPointer) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(bufferPointer: buffer)
+        return Array(hasher.finalize())
+    }
+
+    /// The SHA-256 of the file at `path`, read in 1 MiB blocks.
+    public static func ofFile(_ path: String) throws(CodeSageError) -> [UInt8] {
+        var hasher = SHA256()
+        try FileSystem.readBlocks(path, blockBytes: 1 << 20) { hasher.update(bufferPointer: $0) }
         return Array(hasher.finalize())
     }
 

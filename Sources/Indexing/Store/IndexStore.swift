@@ -86,6 +86,9 @@ public final class IndexStore {
         do {
             try database.enableWriteAheadLog()
             try database.execute(Self.schema)
+        } catch where error.code == .io || error.code == .busy {
+            // A full disk or a lock is not damage: say so, and never let --rebuild delete a sound store for it.
+            throw CodeSageError(error.code, "\(path) cannot be opened for writing: \(error.message)")
         } catch {
             throw CodeSageError(.corruptData, "\(path) is not a usable index store (\(error.message)); rebuild with `codesage index --rebuild`")
         }
@@ -115,9 +118,16 @@ public final class IndexStore {
         }
     }
 
-    /// SQLite's own check of the file (PRAGMA integrity_check): an empty list when sound, else its findings.
-    public func integrityProblems(limit: Int = 20) throws(CodeSageError) -> [String] {
-        let rows = try database.query("PRAGMA integrity_check(\(max(1, limit)))")
+    /// The highest generation any row was written for (0 for an empty store).
+    public func highestGeneration() throws(CodeSageError) -> Int64 {
+        let rows = try database.query("SELECT max(coalesce((SELECT max(added_gen) FROM files), 0), coalesce((SELECT max(added_gen) FROM chunks), 0))")
+        return rows.first?.first?.int64Value ?? 0
+    }
+
+    /// SQLite's own check of the file (PRAGMA integrity_check, or the faster quick_check): an empty list
+    /// when sound, else its findings.
+    public func integrityProblems(limit: Int = 20, quick: Bool = false) throws(CodeSageError) -> [String] {
+        let rows = try database.query("PRAGMA \(quick ? "quick_check" : "integrity_check")(\(max(1, limit)))")
         let lines = rows.compactMap { $0.first?.textValue }
         return lines == ["ok"] ? [] : lines
     }

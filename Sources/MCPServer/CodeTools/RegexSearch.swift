@@ -40,7 +40,7 @@ enum RegexSearch {
         let deadline = ContinuousClock.now + timeBudget
         var matches: [Match] = []
         for path in files.keys.sorted() where filter.accepts(path: path, language: files[path]?.language) {
-            guard case .text(let text, _)? = try? SourceText.load(path: snapshot.layout.root + "/" + path, maxSize: 8 << 20) else { continue }
+            guard case .text(let text, _)? = try? SourceText.load(path: snapshot.layout.root + "/" + path, maxSize: 8 << 20, root: snapshot.layout.root) else { continue }
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
             let matchedLines = try matchingLines(regex, in: text, deadline: deadline, file: path)
             for index in matchedLines where index < lines.count {
