@@ -63,11 +63,15 @@ public final class SQLiteDatabase {
     /// The SQLite library version, e.g. "3.40.1".
     public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 
-    /// Switches to write-ahead logging with NORMAL sync, the store's mode.
+    /// Switches to write-ahead logging with NORMAL sync, the store's mode. The -wal and -shm files are kept
+    /// when the last connection closes (SQLITE_FCNTL_PERSIST_WAL): a reader opening later then needs no new
+    /// file, so the published index stays searchable on a full disk.
     public func enableWriteAheadLog() throws(CodeSageError) {
         let mode = try query("PRAGMA journal_mode=WAL").first?.first
         guard mode == .text("wal") else { throw CodeSageError(.native, "\(path): WAL mode refused (got \(String(describing: mode)))") }
         try execute("PRAGMA synchronous=NORMAL")
+        var persist: Int32 = 1
+        _ = sqlite3_file_control(handle, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
     }
 
     /// Runs one or more statements that return no rows.

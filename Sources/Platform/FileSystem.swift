@@ -71,6 +71,16 @@ public enum FileSystem {
         }
     }
 
+    /// Bytes an unprivileged writer may still use on the file system holding `path` (or its folder); nil
+    /// when it cannot be asked.
+    public static func freeBytes(near path: String) -> UInt64? {
+        var info = statvfs()
+        for candidate in [path, String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])] where statvfs(candidate, &info) == 0 {
+            return UInt64(info.f_bavail) * UInt64(info.f_frsize)
+        }
+        return nil
+    }
+
     /// Reads a whole file as UTF-8 text (invalid sequences become U+FFFD).
     public static func readText(_ path: String) throws(CodeSageError) -> String {
         String(decoding: try readFile(path), as: UTF8.self)

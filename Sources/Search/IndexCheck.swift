@@ -48,6 +48,8 @@ public enum IndexCheck {
                     report.problems.append("\(layout.storePath): generation \(manifest.generation) has \(counts.files) files and \(counts.chunks) chunks; the manifest says \(manifest.files) and \(manifest.chunks)")
                 }
             }
+        } catch where error.code == .io || error.code == .busy {
+            throw error  // a full disk or a lock says nothing about the index: not a finding, an error (74, 75)
         } catch {
             report.problems.append(error.message.contains(layout.storePath) ? error.message : "\(layout.storePath): \(error.message)")
         }

@@ -88,7 +88,7 @@ public final class IndexStore {
             try database.execute(Self.schema)
         } catch where error.code == .io || error.code == .busy {
             // A full disk or a lock is not damage: say so, and never let --rebuild delete a sound store for it.
-            throw CodeSageError(error.code, "\(path) cannot be opened for writing: \(error.message)")
+            throw CodeSageError(error.code, "\(path) cannot be opened for writing: \(error.message)\(Self.spaceNote(path))")
         } catch {
             throw CodeSageError(.corruptData, "\(path) is not a usable index store (\(error.message)); rebuild with `codesage index --rebuild`")
         }
@@ -110,12 +110,20 @@ public final class IndexStore {
         let version: String?
         do {
             version = try metaValue("schema_version")
+        } catch where error.code == .io || error.code == .busy {
+            throw CodeSageError(error.code, "\(path) cannot be read: \(error.message)\(Self.spaceNote(path))")
         } catch {
             throw CodeSageError(.corruptData, "\(path) is not a usable index store (\(error.message)); rebuild with `codesage index --rebuild`")
         }
         guard version == String(Self.schemaVersion) else {
             throw CodeSageError(.corruptData, "\(path): index store schema version \(version ?? "missing") is not \(Self.schemaVersion)")
         }
+    }
+
+    /// ", and the disk holding it is full" when that is so (SQLite reports a full disk at open as an I/O error).
+    static func spaceNote(_ path: String) -> String {
+        guard let free = FileSystem.freeBytes(near: path), free < 1 << 20 else { return "" }
+        return "; the disk holding it is full (\(free) bytes free)"
     }
 
     /// The highest generation any row was written for (0 for an empty store).
