@@ -7,21 +7,9 @@ import Glibc
 public enum FileSystem {
     /// Reads a whole file. Throws `.notFound` when it does not exist.
     public static func readFile(_ path: String) throws(CodeSageError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let code = errno
-            throw CodeSageError(code == ENOENT ? .notFound : .io, "cannot open \(path): \(SystemCall.errnoText(code))")
-        }
-        defer { close(fd) }
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = try SystemCall.retrying("read \(path)") {
-                chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
+        try readBlocks(path, blockBytes: 1 << 16) { bytes.append(contentsOf: $0) }
+        return bytes
     }
 
     /// Reads the regular file at `path`, at most `maxBytes`; nil when it holds more. The last component is

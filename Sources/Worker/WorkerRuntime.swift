@@ -86,7 +86,7 @@ public final class WorkerRuntime: @unchecked Sendable {
         startHeartbeat()
         // Open the served root now: the model and the index are mapped, and the index's pages touched,
         // before the first request (they are the page cache's, shared with every other worker).
-        loadServedRoot()
+        openServedRoot()
         let server = try await HTTPServer.start(
             table: table, endpoint: .unix(path: socketPath), socketMode: workspace.configuration.socketMode,
             maxBodyBytes: Int(workspace.configuration.maxRequestBytes), authToken: workspace.configuration.authToken,
@@ -103,14 +103,16 @@ public final class WorkerRuntime: @unchecked Sendable {
 
     // MARK: start-up
 
-    private func loadServedRoot() {
+    /// Opens the served root's newest generation (again, after a reload request) and touches every page of
+    /// its mapped index; records the generation in the slot. A failure is logged: the tools report the same
+    /// error to clients, and the worker still serves everything else.
+    private func openServedRoot() {
         do {
             let engine = try workspace.engine(root: options.root)
             let touched = try engine.snapshot.vectors?.prefault() ?? 0
             lock.withLock { slot.indexGenerationLoaded = UInt64(max(0, engine.snapshot.generation)) }
             logger.info("worker \(options.slot): generation \(engine.snapshot.generation) of \(options.root) open, \(touched) index bytes mapped")
         } catch {
-            // The tools report the same error to clients; the worker still serves everything else.
             logger.error("worker \(options.slot): cannot open \(options.root): \(error)")
         }
     }
@@ -171,24 +173,11 @@ public final class WorkerRuntime: @unchecked Sendable {
                 }
                 lock.withLock { slot.cleanupGenerationAcknowledged = generation }
             }
-            if let config, config.indexGeneration > lock.withLock({ slot.indexGenerationLoaded }) {
-                reload(to: config.indexGeneration)
-            }
+            // Requests switch on their own when they see a newer generation; this makes the switch (and its
+            // acknowledgement) happen without waiting for one.
+            if let config, config.indexGeneration > lock.withLock({ slot.indexGenerationLoaded }) { openServedRoot() }
             lock.withLock { busy = false }
             publish()
-        }
-    }
-
-    /// Opens the newest published generation of the served root (requests already switch on their own
-    /// when they see it; this makes the switch, and the acknowledgement, happen without waiting for one).
-    private func reload(to generation: UInt64) {
-        do {
-            let engine = try workspace.engine(root: options.root)
-            try engine.snapshot.vectors?.prefault()
-            lock.withLock { slot.indexGenerationLoaded = UInt64(max(0, engine.snapshot.generation)) }
-            logger.info("worker \(options.slot): switched to generation \(engine.snapshot.generation)")
-        } catch {
-            logger.error("worker \(options.slot): cannot open generation \(generation): \(error)")
         }
     }
 
