@@ -159,7 +159,6 @@ let package = Package(
         ),
 
         // libFuzzer targets (scripts/fuzz builds them with -sanitize=fuzzer); a corpus replay runner otherwise.
-        // Debug builds only: it reaches internals of MCPServer with @testable import.
         .executableTarget(
             name: "codesage-fuzz",
             dependencies: [

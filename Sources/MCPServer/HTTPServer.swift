@@ -111,9 +111,9 @@ public final class HTTPServer: Sendable {
 }
 
 /// Collects one HTTP request, routes it, and writes the response.
-final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+package final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
+    package typealias InboundIn = HTTPServerRequestPart
+    package typealias OutboundOut = HTTPServerResponsePart
 
     private let transport: StatelessHTTPServerTransport
     private let activity: HTTPActivity
@@ -124,7 +124,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
     private var body = ByteBuffer()
     private var tooLarge = false
 
-    init(transport: StatelessHTTPServerTransport, activity: HTTPActivity, maxBodyBytes: Int, authToken: String?,
+    package init(transport: StatelessHTTPServerTransport, activity: HTTPActivity, maxBodyBytes: Int, authToken: String?,
          metricsText: @escaping @Sendable () -> String) {
         self.transport = transport
         self.activity = activity
@@ -143,7 +143,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
         return zip(given, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             head = requestHead
@@ -165,7 +165,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendable {
 
     /// A request NIO's decoder could not parse: HTTPServerProtocolErrorHandler has answered 400 with
     /// `Connection: close`; close the connection as promised (it used to stay open).
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
     }
 
@@ -249,7 +249,7 @@ public final class HTTPActivity: @unchecked Sendable {
     private var failed = 0
     private var draining = false
 
-    init() {}
+    package init() {}
 
     func requestStarted() {
         lock.lock()

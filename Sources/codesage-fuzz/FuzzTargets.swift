@@ -5,7 +5,7 @@ import Foundation
 import Indexing
 import Logging
 import MCP
-@testable import MCPServer
+import MCPServer
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
