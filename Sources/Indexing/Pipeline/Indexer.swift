@@ -174,7 +174,7 @@ public final class Indexer: Sendable {
             } catch {
                 let reason: SkipReason = switch error.code {
                 case .notFound: .vanished
-                case .invalidArgument: error.message.contains("outside the root") ? .symlinkEscapesRoot : .changedType
+                case .invalidArgument: .changedType  // swapped for a link out of the root, a FIFO, a device
                 default: .unreadable
                 }
                 indexingLog.warning("cannot read \(file.relativePath): \(error.message); left out")
