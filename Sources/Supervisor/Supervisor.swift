@@ -205,10 +205,14 @@ public final class Supervisor: @unchecked Sendable {
     }
 
     /// Reads each worker's PSS from /proc (not the worker's own report): over the soft limit asks it to
-    /// clean up (at most every 5 s), over the hard limit drains and restarts it.
+    /// clean up (at most every 5 s), over the hard limit drains and restarts it. Only workers that have
+    /// attached count (a process still starting has nothing to clean). One cleanup generation carries one
+    /// target, so when several workers are over in the same round the request is for every worker: a
+    /// second targeted request would overwrite the first before its worker read it.
     private func enforceBudgets(_ block: ControlBlock, now: ContinuousClock.Instant) {
+        var overSoft: [(slot: Int, pid: Int32, pss: UInt64)] = []
         for slot in records.indices {
-            guard let pid = records[slot].pid, records[slot].stopReason == nil,
+            guard let pid = records[slot].pid, records[slot].stopReason == nil, block.slot(slot).pid == pid,
                   let memory = try? ProcessMemory.read(pid: String(pid)) else { continue }
             if options.hardLimit > 0, memory.pss > options.hardLimit {
                 logger.warning("worker \(slot) (pid \(pid)): PSS \(memory.pss >> 20) MiB over the hard limit \(options.hardLimit >> 20) MiB; draining and restarting it")
@@ -217,11 +221,15 @@ public final class Supervisor: @unchecked Sendable {
                 Processes.send(SIGTERM, to: pid)
             } else if options.softLimit > 0, memory.pss > options.softLimit {
                 if let last = records[slot].lastCleanupRequest, now - last < .seconds(5) { continue }
-                records[slot].lastCleanupRequest = now
-                let generation = block.requestCleanup(slot: slot)
-                wake(slot, pid: pid, block: block)
-                logger.info("worker \(slot) (pid \(pid)): PSS \(memory.pss >> 20) MiB over the soft limit \(options.softLimit >> 20) MiB; cleanup \(generation) requested")
+                overSoft.append((slot, pid, memory.pss))
             }
+        }
+        guard !overSoft.isEmpty else { return }
+        let generation = block.requestCleanup(slot: overSoft.count == 1 ? overSoft[0].slot : nil)
+        for worker in overSoft {
+            records[worker.slot].lastCleanupRequest = now
+            wake(worker.slot, pid: worker.pid, block: block)
+            logger.info("worker \(worker.slot) (pid \(worker.pid)): PSS \(worker.pss >> 20) MiB over the soft limit \(options.softLimit >> 20) MiB; cleanup \(generation) requested")
         }
     }
 
