@@ -359,6 +359,33 @@ class Summary:
             f.write("\n")
 
 
+def run_steps(summary, steps):
+    """Runs each step; an exception in one (a test mistake or an unexpected state) is recorded as a failed
+    row, never hidden, and the next step still runs."""
+    import traceback
+    for step in steps:
+        try:
+            step()
+        except Exception as error:
+            traceback.print_exc()
+            summary.add("harness error", 1, 1, 0, [repr(error)])
+
+
+def clean_up(work, options):
+    """Removes the work folder, or says where it is with --keep."""
+    if options["keep"]:
+        print(f"kept {work}")
+    else:
+        remove_tree(work)
+
+
+def finish(summary, options):
+    """Prints the table, writes the report, and exits 1 if any row failed."""
+    summary.print_table()
+    summary.write(options["report"])
+    sys.exit(1 if summary.failed else 0)
+
+
 def parse_common_args(argv, usage):
     args = list(argv[1:])
     options = {"report": None, "trials": None, "keep": False}

@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reliability_common import (NOBODY_GID, NOBODY_UID, Codesage, Summary, check_skip_list, disk_snapshot,  # noqa: E402
                                 integrity_check, parse_common_args, privilege_drop_prefix, read_manifest, remove_tree,
                                 search_paths, skipped_entries, stable_copy_of_binary, visible_chunk_texts_containing,
-                                visible_files)
+                                visible_files, run_steps, clean_up, finish)
 
 USAGE = "usage: test_bad_repos.py CODESAGE [--report FILE.json] [--keep]"
 MANY_FILES = 100_000
@@ -580,21 +580,10 @@ def main():
             lambda: case_churn(cs, work, summary, "fifo", fifo_kinds, 3, "file swapped for a FIFO during index"),
             lambda: case_names(cs, work, summary),
         ]
-        for step in steps:
-            try:
-                step()
-            except Exception as error:  # a test mistake or an unexpected state: recorded, never hidden
-                import traceback
-                traceback.print_exc()
-                summary.add(f"harness error in {getattr(step, '__name__', 'step')}", 1, 1, 0, [repr(error)])
+        run_steps(summary, steps)
     finally:
-        if options["keep"]:
-            print(f"kept {work}")
-        else:
-            remove_tree(work)
-    summary.print_table()
-    summary.write(options["report"])
-    sys.exit(1 if summary.failed else 0)
+        clean_up(work, options)
+    finish(summary, options)
 
 
 if __name__ == "__main__":

@@ -35,8 +35,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reliability_common import (Codesage, Summary, disk_snapshot, faiss_vector_count, integrity_check,  # noqa: E402
-                                parse_common_args, read_manifest, remove_tree, search_paths, stable_copy_of_binary,
-                                visible_files)
+                                parse_common_args, read_manifest, search_paths, stable_copy_of_binary,
+                                visible_files, run_steps, clean_up, finish)
 
 USAGE = "usage: test_index_faults.py CODESAGE [--trials N] [--report FILE.json] [--keep]"
 ANCHOR = "stable_anchor_function"
@@ -529,25 +529,14 @@ def main():
         binary = stable_copy_of_binary(options["codesage"], os.path.join(work, "bin"))
         cs = Codesage(binary)
         print(f"binary {options['codesage']} (copied), check subcommand: {'yes' if cs.has_check() else 'not in this build'}", flush=True)
-        for step in (lambda: test_kill(cs, work, summary, trials, rng),
-                     lambda: test_disk_full(cs, work, summary, rng),
-                     lambda: test_corruption(cs, work, summary)):
-            try:
-                step()
-            except Exception as error:
-                import traceback
-                traceback.print_exc()
-                summary.add("harness error", 1, 1, 0, [repr(error)])
+        run_steps(summary, [lambda: test_kill(cs, work, summary, trials, rng),
+                            lambda: test_disk_full(cs, work, summary, rng),
+                            lambda: test_corruption(cs, work, summary)])
         if not cs.has_check():
             summary.note("this build has no `codesage check`: PRAGMA integrity_check and searches were the only checks")
     finally:
-        if options["keep"]:
-            print(f"kept {work}")
-        else:
-            remove_tree(work)
-    summary.print_table()
-    summary.write(options["report"])
-    sys.exit(1 if summary.failed else 0)
+        clean_up(work, options)
+    finish(summary, options)
 
 
 if __name__ == "__main__":

@@ -132,8 +132,40 @@ def smaps_rollup(pid):
     return fields
 
 
-class Nginx:
+class Proxy:
+    """A load balancer run in the foreground on a loopback port: started, awaited, connected to, stopped."""
+
+    name = "proxy"
+    stop_signal = signal.SIGTERM
+
+    def launch(self, command, **popen):
+        """Starts `command` and waits (10 s at most) until it accepts connections on `self.port`."""
+        self.process = subprocess.Popen(command, **popen)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"{self.name} did not start listening")
+
+    def connection(self, timeout=60):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def stop(self):
+        self.process.send_signal(self.stop_signal)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class Nginx(Proxy):
     """Debian's nginx, unprivileged, in a temporary prefix, with config/nginx.conf for `workers` sockets."""
+
+    name = "nginx"
+    stop_signal = signal.SIGQUIT  # graceful
 
     def __init__(self, prefix, socket_dir, workers):
         self.prefix = prefix
@@ -169,29 +201,13 @@ http {{
         check = subprocess.run([binary, "-t", "-p", prefix, "-c", path], capture_output=True, text=True)
         if check.returncode != 0:
             raise AssertionError(f"nginx -t: {check.stderr}")
-        self.process = subprocess.Popen([binary, "-p", prefix, "-c", path], stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("nginx did not start listening")
-
-    def connection(self, timeout=60):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-
-    def stop(self):
-        self.process.send_signal(signal.SIGQUIT)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        self.launch([binary, "-p", prefix, "-c", path], stderr=subprocess.DEVNULL)
 
 
-class HAProxy:
+class HAProxy(Proxy):
     """Debian's HAProxy in the foreground with config/haproxy.cfg for `workers` sockets."""
+
+    name = "haproxy"
 
     def __init__(self, prefix, socket_dir, workers):
         self.port = free_port()
@@ -207,25 +223,7 @@ class HAProxy:
         check = subprocess.run(["/usr/sbin/haproxy", "-c", "-f", path], capture_output=True, text=True)
         if check.returncode != 0:
             raise AssertionError(f"haproxy -c: {check.stdout} {check.stderr}")
-        self.process = subprocess.Popen(["/usr/sbin/haproxy", "-db", "-f", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("haproxy did not start listening")
-
-    def connection(self, timeout=60):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        self.launch(["/usr/sbin/haproxy", "-db", "-f", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 class Stream:
