@@ -19,13 +19,13 @@ enum TestSupport {
     /// Whether the model files are there.
     static let modelAvailable = FileManager.default.fileExists(atPath: modelDirectory.appendingPathComponent("model.safetensors").path)
 
-    /// `CODESAGE_GOLDEN_PATH`, else `<package>/../shared/golden/minilm_golden_public.json`.
+    /// `CODESAGE_GOLDEN_PATH`, else the copy committed with the tests, `Tests/golden/minilm_golden_public.json`
+    /// (the reference outputs of the PyPI model; see Tests/golden/README.md).
     static let goldenURL: URL = {
         if let p = ProcessInfo.processInfo.environment["CODESAGE_GOLDEN_PATH"] { return URL(fileURLWithPath: p) }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/golden/minilm_golden_public.json")
+        return packageRoot.appendingPathComponent("Tests/golden/minilm_golden_public.json")
     }()
 
-    static let goldenAvailable = modelAvailable && FileManager.default.fileExists(atPath: goldenURL.path)
 
     struct GoldenItem: Decodable {
         let text: String
