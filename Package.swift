@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian, each behind a module map.
@@ -48,23 +49,26 @@ let package = Package(
         // libc calls that need _GNU_SOURCE (CPU affinity, malloc_trim).
         .target(name: "CPlatform"),
 
-        // The one module that calls libc and the OS-level C libraries (NUMA, hwloc).
+        // The one module that calls libc and the OS-level C libraries (NUMA, hwloc); content hashes (SHA-256).
         .target(
             name: "Platform",
-            dependencies: ["CodeSageCore", "CPlatform", "CNuma", "CHwloc"]
+            dependencies: ["CodeSageCore", "CPlatform", "CNuma", "CHwloc", .product(name: "Crypto", package: "swift-crypto")]
         ),
+
+        // Preallocated, reusable byte buffers (FAISS results, encoder scratch, cache blocks): a leaf.
+        .target(name: "Buffers"),
 
         // Swift wrapper over the FAISS shim.
         .target(
             name: "VectorIndex",
-            dependencies: ["CodeSageCore", "CFaissShim", "Caching"]
+            dependencies: ["CodeSageCore", "CFaissShim", "Buffers"]
         ),
 
         // Cache building blocks: LZ4 (in-memory) and zstd (persistent) codecs, the LRU cache, the
-        // file cache, buffer pools and the model cache.
+        // file cache, the model cache and the vector cache in front of a model.
         .target(
             name: "Caching",
-            dependencies: ["CodeSageCore", "Platform", "CZstd", "CLZ4"]
+            dependencies: ["CodeSageCore", "Platform", "Buffers", "CZstd", "CLZ4"]
         ),
 
         // The control block's layout (ipc/include/cs_control_block.h) and its C11-atomic accessors.
@@ -79,24 +83,34 @@ let package = Package(
         // The memory manager (samples /proc, cleans up near the budget) and adaptive cache sizing.
         .target(
             name: "MemoryManagement",
-            dependencies: ["CodeSageCore", "Platform", "Caching"]
+            dependencies: ["CodeSageCore", "Platform", "Buffers", "Caching"]
         ),
 
         // Small-m matrix products on weights in place (single queries): AVX2+FMA chosen at run time.
         .target(name: "CKernels"),
 
-        // all-MiniLM-L6-v2 in Swift: tokenizer, safetensors, encoder, int8 weights, model cache.
+        // all-MiniLM-L6-v2 in Swift: tokenizer, safetensors, encoder, int8 weights; EncoderEmbedder, the model as a TextEmbedder.
         .target(
             name: "Embedding",
-            dependencies: ["CodeSageCore", "CBLAS", "CKernels", "Caching"]
+            dependencies: ["CodeSageCore", "Platform", "CBLAS", "CKernels", "Buffers"]
         ),
 
-        // Discovery, chunking, the SQLite store, the FAISS build and generations: a root → an index.
+        // What a repository is made of: languages, discovery (ignore rules, wildmatch), source text,
+        // definitions and chunks.
+        .target(name: "SourceModel", dependencies: ["CodeSageCore", "Platform"]),
+
+        // The index format: layout, manifest, the SQLite store (files, chunks, FTS5, embedding cache;
+        // rows versioned by generation) and its integrity check.
+        .target(
+            name: "IndexStore",
+            dependencies: ["CodeSageCore", "CSQLite", "Platform", "Caching", "VectorIndex"]
+        ),
+
+        // The pipeline: a root → an index (lock, incremental run, FAISS plan and build, publish).
         .target(
             name: "Indexing",
             dependencies: [
-                "CodeSageCore", "CSQLite", "Platform", "Caching", "VectorIndex", "Embedding",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CodeSageCore", "Platform", "SourceModel", "IndexStore", "VectorIndex",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -104,23 +118,36 @@ let package = Package(
         // Semantic, lexical and hybrid search over a published generation; duplicates.
         .target(
             name: "Search",
-            dependencies: ["CodeSageCore", "Indexing", "VectorIndex", "Platform", "Caching"]
+            dependencies: ["CodeSageCore", "IndexStore", "SourceModel", "VectorIndex", "Platform", "Buffers", "Caching"]
         ),
 
         // Line counts, imports, file outlines and undocumented definitions of a root or a file.
-        .target(name: "CodeInsight", dependencies: ["CodeSageCore", "Indexing"]),
+        .target(name: "CodeInsight", dependencies: ["CodeSageCore", "SourceModel"]),
 
-        // MCP tools and transports (stdio, Streamable HTTP over NIO).
+        // The application core: the workspace (model, engines, caches, pools, memory manager, adaptive
+        // sizer), model loading from the configuration, index runs, cache warming, and the typed
+        // operations every adapter calls (MCP tools, CLI, worker, benchmarks).
+        .target(
+            name: "CodeSageService",
+            dependencies: [
+                "CodeSageCore", "Platform", "Buffers", "Caching", "MemoryManagement", "Embedding", "SourceModel",
+                "IndexStore", "Indexing", "Search", "CodeInsight",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // MCP tools and transports (stdio, Streamable HTTP over NIO): adapters over CodeSageService.
         .target(
             name: "MCPServer",
             dependencies: [
-                "CodeSageCore", "Platform", "Indexing", "Search", "CodeInsight", "Caching", "MemoryManagement",
+                "CodeSageCore", "Platform", "CodeSageService", "Search", "CodeInsight", "Caching", "MemoryManagement",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -128,7 +155,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "CodeSageCore", "Platform", "IPC", "MCPServer",
+                "CodeSageCore", "Platform", "IPC", "CodeSageService", "MCPServer",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -137,7 +164,7 @@ let package = Package(
         .target(
             name: "Supervisor",
             dependencies: [
-                "CodeSageCore", "Platform", "IPC", "Indexing",
+                "CodeSageCore", "Platform", "IPC", "IndexStore",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -146,8 +173,9 @@ let package = Package(
         .executableTarget(
             name: "codesage",
             dependencies: [
-                "CodeSageCore", "Platform", "MCPServer", "Embedding", "Indexing", "Search", "IPC", "Supervisor", "Worker",
+                "CodeSageCore", "Platform", "CodeSageService", "MCPServer", "Embedding", "IndexStore", "Indexing", "Search", "IPC", "Supervisor", "Worker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -155,14 +183,14 @@ let package = Package(
         // Speed benchmarks (scripts/bench-*); release builds only.
         .executableTarget(
             name: "codesage-bench",
-            dependencies: ["Embedding", "CBLAS", "CodeSageCore", "Platform", "Indexing", "Search", "Caching"]
+            dependencies: ["Embedding", "CBLAS", "CodeSageCore", "Platform", "SourceModel", "IndexStore", "Indexing", "Search", "Caching", "CodeSageService"]
         ),
 
         // libFuzzer targets (scripts/fuzz builds them with -sanitize=fuzzer); a corpus replay runner otherwise.
         .executableTarget(
             name: "codesage-fuzz",
             dependencies: [
-                "CIPC", "CodeSageCore", "Embedding", "Indexing", "MCPServer",
+                "CIPC", "CodeSageCore", "Embedding", "SourceModel", "MCPServer",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -174,20 +202,20 @@ let package = Package(
         .testTarget(name: "EmbeddingTests", dependencies: ["Embedding", "CodeSageCore", "Caching"]),
         .testTarget(name: "IPCTests", dependencies: ["IPC", "CIPC", "CodeSageCore"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Worker", "Platform", "CodeSageCore"]),
-        .testTarget(name: "CachingTests", dependencies: ["Caching", "MemoryManagement", "Platform", "CodeSageCore"]),
+        .testTarget(name: "CachingTests", dependencies: ["Buffers", "Caching", "MemoryManagement", "Platform", "CodeSageCore"]),
         .testTarget(name: "CodeSageCoreTests", dependencies: ["CodeSageCore"]),
         .testTarget(name: "PlatformTests", dependencies: ["Platform", "CodeSageCore"]),
-        .testTarget(name: "NativeLibraryTests", dependencies: ["CBLAS", "Caching", "Indexing", "VectorIndex", "Platform"]),
+        .testTarget(name: "NativeLibraryTests", dependencies: ["CBLAS", "Caching", "IndexStore", "SourceModel", "Indexing", "VectorIndex", "Platform"]),
         .testTarget(
             name: "MCPServerTests",
             dependencies: [
-                "MCPServer", "CodeSageCore", "Embedding", "Indexing",
+                "MCPServer", "CodeSageService", "CodeSageCore", "Embedding", "SourceModel", "IndexStore", "Indexing", "Search",
                 .product(name: "MCP", package: "swift-sdk"),
             ]
         ),
         .testTarget(name: "CLITests", dependencies: ["CodeSageCore"]),
-        .testTarget(name: "CodeInsightTests", dependencies: ["CodeInsight", "Indexing", "CodeSageCore"]),
-        .testTarget(name: "IndexingTests", dependencies: ["Indexing", "Search", "VectorIndex", "Embedding", "Platform", "CodeSageCore"]),
+        .testTarget(name: "CodeInsightTests", dependencies: ["CodeInsight", "SourceModel", "CodeSageCore"]),
+        .testTarget(name: "IndexingTests", dependencies: ["SourceModel", "IndexStore", "Indexing", "Search", "VectorIndex", "Embedding", "Platform", "Caching", "CodeSageCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

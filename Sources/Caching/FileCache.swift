@@ -1,3 +1,4 @@
+import Buffers
 import CodeSageCore
 import Foundation
 import Platform

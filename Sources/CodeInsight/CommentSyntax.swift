@@ -1,4 +1,4 @@
-import Indexing
+import SourceModel
 
 /// How one language writes comments and string literals, as far as line counting and import
 /// scanning need to know.

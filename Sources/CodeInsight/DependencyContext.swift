@@ -1,6 +1,6 @@
 import CodeSageCore
 import Foundation
-import Indexing
+import SourceModel
 
 /// What a project defines itself, so that imports of its own modules are classified as internal.
 public struct DependencyContext: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import CodeSageCore
-import Indexing
+import SourceModel
 
 /// The imports of one file.
 public struct FileImports: Sendable, Codable, Equatable {

@@ -1,4 +1,4 @@
-import Indexing
+import SourceModel
 
 /// Finds the imports of a source file and classifies each as standard library, external package or
 /// internal module. Comments and multi-line strings are skipped (an `import` in a docstring is not one).

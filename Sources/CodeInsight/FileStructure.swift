@@ -1,5 +1,5 @@
 import CodeSageCore
-import Indexing
+import SourceModel
 
 /// A definition and the definitions nested in it.
 public struct DefinitionNode: Sendable, Codable, Equatable {

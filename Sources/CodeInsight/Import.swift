@@ -1,4 +1,4 @@
-import Indexing
+import SourceModel
 
 /// Where an imported module comes from.
 public enum ImportOrigin: String, Sendable, Codable, Equatable {

@@ -1,4 +1,4 @@
-import Indexing
+import SourceModel
 
 /// The code, comment and blank lines of a file or a set of files.
 public struct LineCounts: Sendable, Codable, Equatable {

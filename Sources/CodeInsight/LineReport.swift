@@ -1,5 +1,5 @@
 import CodeSageCore
-import Indexing
+import SourceModel
 
 /// The line counts of one file.
 public struct FileLineCounts: Sendable, Codable, Equatable {

@@ -1,5 +1,5 @@
 import CodeSageCore
-import Indexing
+import SourceModel
 
 /// A text file under a root, loaded for analysis.
 struct LoadedSource {

@@ -1,5 +1,5 @@
 import CodeSageCore
-import Indexing
+import SourceModel
 
 /// A function, method or (optionally) type without documentation.
 public struct UndocumentedDefinition: Sendable, Codable, Equatable {

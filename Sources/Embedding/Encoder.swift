@@ -1,4 +1,4 @@
-import Caching
+import Buffers
 import CBLAS
 import Foundation
 

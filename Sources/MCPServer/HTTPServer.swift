@@ -92,9 +92,23 @@ public final class HTTPServer: Sendable {
     /// Stops accepting connections and answers every further request with `Connection: close`, so a
     /// load balancer moves to another server; requests in flight finish. `activity.inflight` tells when
     /// they have. The socket file stays (a successor renames its own over it).
-    public func beginDrain() async {
+    public func beginDrain() {
         activity.startDraining()
-        try? await channel.close()
+        channel.close(promise: nil)
+    }
+
+    /// Drains (`beginDrain`), waits until the requests in flight have been answered or `deadline` has
+    /// passed, then stops; returns how many requests were still in flight when it stopped.
+    @discardableResult
+    public func shutDown(deadline: Duration) async -> Int {
+        beginDrain()
+        let end = ContinuousClock.now + deadline
+        while activity.inflight > 0, ContinuousClock.now < end {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let left = activity.inflight
+        await stop()
+        return left
     }
 
     /// Waits until the listening channel closes.
@@ -227,10 +241,11 @@ package final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendab
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        activity.requestFinished(status: status)
-        if !keepAlive {
-            let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
-            done.whenComplete { _ in contextBox.value.close(promise: nil) }
+        let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
+        // In flight until the response is written: a draining server stops only after its answers left.
+        done.whenComplete { [activity] _ in
+            activity.requestFinished(status: status)
+            if !keepAlive { contextBox.value.close(promise: nil) }
         }
     }
 }

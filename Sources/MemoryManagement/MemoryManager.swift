@@ -1,3 +1,4 @@
+import Buffers
 import Caching
 import CodeSageCore
 import Foundation

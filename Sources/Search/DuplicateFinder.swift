@@ -1,5 +1,6 @@
 import CodeSageCore
-import Indexing
+import IndexStore
+import SourceModel
 import VectorIndex
 
 /// A pair of chunks whose embeddings are nearly the same.

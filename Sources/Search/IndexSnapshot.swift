@@ -1,5 +1,6 @@
 import CodeSageCore
-import Indexing
+import IndexStore
+import SourceModel
 import Platform
 import Foundation
 import VectorIndex
@@ -59,6 +60,15 @@ public final class IndexSnapshot: @unchecked Sendable {
     /// Whether the published manifest still names this snapshot's generation.
     public func isCurrent() -> Bool {
         ((try? IndexManifest.read(path: layout.manifestPath))??.generation) == generation
+    }
+
+    /// Refuses to answer with a model other than the one this generation was embedded with: its
+    /// vectors would be compared with vectors of another space.
+    public func requireModel(_ identity: String) throws(CodeSageError) {
+        guard manifest.model.identity == identity else {
+            throw CodeSageError(.invalidConfiguration,
+                "\(layout.root) was indexed with \(manifest.model.identity), this server runs \(identity); index it again (index_codebase or `codesage index`)")
+        }
     }
 
     /// Runs `body` with the store connection (one caller at a time).

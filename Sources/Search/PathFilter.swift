@@ -1,4 +1,5 @@
-import Indexing
+import IndexStore
+import SourceModel
 
 /// Which files a search may return: file types and gitignore-style path patterns.
 public struct PathFilter: Sendable {

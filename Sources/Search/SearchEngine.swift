@@ -1,6 +1,8 @@
+import Buffers
 import Caching
 import CodeSageCore
-import Indexing
+import IndexStore
+import SourceModel
 import Platform
 
 /// How a query is matched.

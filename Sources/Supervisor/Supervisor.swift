@@ -2,7 +2,7 @@ import CodeSageCore
 import Dispatch
 import Foundation
 import IPC
-import Indexing
+import IndexStore
 import Logging
 import Platform
 

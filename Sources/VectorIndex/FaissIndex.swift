@@ -1,5 +1,5 @@
 import CFaissShim
-import Caching
+import Buffers
 import CodeSageCore
 
 /// A FAISS index (inner-product metric) owned by Swift: the handle is freed in `deinit`.

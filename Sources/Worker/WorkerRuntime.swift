@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import IPC
 import Logging
+import CodeSageService
 import MCPServer
 import Platform
 
@@ -238,7 +239,7 @@ public final class WorkerRuntime: @unchecked Sendable {
     private func drain(_ server: HTTPServer) async {
         lock.withLock { slot.state = .draining }
         publish()
-        await server.beginDrain()
+        server.beginDrain()
         let orphaned = Processes.parentPID != options.supervisorPID
         let deadline = ContinuousClock.now + (orphaned ? .seconds(1) : Self.drainDeadline)
         while server.activity.inflight > 0, ContinuousClock.now < deadline {

@@ -1,5 +1,6 @@
 import CBLAS
 import CodeSageCore
+import CodeSageService
 import Embedding
 import Foundation
 import Platform
@@ -30,8 +31,7 @@ enum Bench {
         var embeddings: [String: [[Float]]] = [:]
         for mode in modes {
             let t0 = Date()
-            let encoder = mode == "int8" ? try Encoder(quantizedModelDirectory: modelURL, options: options)
-                                         : try Encoder(modelDirectory: modelURL, options: options)
+            let encoder = try ModelLoading.encoder(modelPath: modelURL.path, quantized: mode == "int8", options: options)
             let loadTime = Date().timeIntervalSince(t0)
             let tokenized = chunks.map(encoder.tokenize)
             let tokens = tokenized.reduce(0) { $0 + $1.ids.count }

@@ -1,7 +1,10 @@
 import Caching
 import CodeSageCore
 import Foundation
+import CodeSageService
+import IndexStore
 import Indexing
+import SourceModel
 import Platform
 
 /// `codesage-bench cache-entries --source DIR`: what one cached entry really costs. Fills the

@@ -1,7 +1,10 @@
 import CodeSageCore
 import Embedding
 import Foundation
+import CodeSageService
+import IndexStore
 import Indexing
+import SourceModel
 import Platform
 import Search
 
@@ -15,11 +18,11 @@ enum RetrievalBench {
         }
         let field = option("--field", in: args) ?? "query"
         let modes = (option("--mode", in: args) ?? "hybrid").split(separator: ",").compactMap { SearchMode(rawValue: String($0)) }
-        let layout = IndexLayout(root: try FileSystem.realPath(resolving: root), indexDirectory: configuration.indexDirectory)
+        let layout = try Workspace.layout(root: root, indexDirectory: configuration.indexDirectory)
         let snapshot = try IndexSnapshot.open(layout: layout, memoryMap: configuration.memoryMappedIndexes)
-        let encoder = configuration.modelQuantizationEnabled
-            ? try Encoder(quantizedModelDirectory: URL(fileURLWithPath: modelPath)) : try Encoder(modelDirectory: URL(fileURLWithPath: modelPath))
-        let engine = SearchEngine(snapshot: snapshot, embedder: try EncoderEmbedder(encoder: encoder, modelDirectory: modelPath))
+        let embedder = try ModelLoading.embedder(modelPath: modelPath, quantized: configuration.modelQuantizationEnabled)
+        try snapshot.requireModel(embedder.identity)
+        let engine = SearchEngine(snapshot: snapshot, embedder: embedder)
 
         let lines = try String(contentsOfFile: queriesPath, encoding: .utf8).split(separator: "\n")
         let queries = try lines.map { line -> (id: String, text: String) in

@@ -1,7 +1,10 @@
 import CodeSageCore
 import Embedding
 import Foundation
+import CodeSageService
+import IndexStore
 import Indexing
+import SourceModel
 import Platform
 import Search
 
@@ -20,8 +23,7 @@ enum SearchLatencyBench {
         let queries = try String(contentsOfFile: queriesPath, encoding: .utf8).split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["query"] as? String
         }
-        let encoder = try Encoder(modelDirectory: URL(fileURLWithPath: modelPath))
-        let embedder = try EncoderEmbedder(encoder: encoder, modelDirectory: modelPath)
+        let embedder = try ModelLoading.embedder(modelPath: modelPath, quantized: false)
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(ProcessInfoReader.loadAverage()); \(lines.count) source lines, \(queries.count) queries")
         for size in sizes {
             let folder = try FileSystem.makeTemporaryFolder(prefix: "codesage-latency")
@@ -77,9 +79,7 @@ enum SearchLatencyBench {
         }
         let chunks = option("--chunks", in: args).flatMap(Int.init) ?? 10_000
         // The index carries the identity of the model the server will run (int8 when CODESAGE_ENABLE_MODEL_QUANTIZATION is on).
-        let folder = URL(fileURLWithPath: modelPath)
-        let encoder = configuration.modelQuantizationEnabled ? try Encoder(quantizedModelDirectory: folder) : try Encoder(modelDirectory: folder)
-        let embedder = try EncoderEmbedder(encoder: encoder, modelDirectory: modelPath)
+        let embedder = try ModelLoading.embedder(modelPath: modelPath, quantized: configuration.modelQuantizationEnabled)
         try FileSystem.makeFolders(root)
         let layout = IndexLayout(root: try FileSystem.realPath(resolving: root))
         try? FileManager.default.removeItem(atPath: layout.directory)

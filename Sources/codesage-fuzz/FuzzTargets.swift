@@ -2,7 +2,7 @@ import CIPC
 import CodeSageCore
 import Embedding
 import Foundation
-import Indexing
+import SourceModel
 import Logging
 import MCP
 import MCPServer

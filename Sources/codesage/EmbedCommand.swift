@@ -1,5 +1,6 @@
 import ArgumentParser
 import CodeSageCore
+import CodeSageService
 import Embedding
 import Foundation
 import Platform
@@ -21,7 +22,7 @@ struct EmbedCommand: AsyncParsableCommand {
             if quantized { flags[SettingCatalog.Name.modelQuantization] = "true" }
             let configuration = try global.loadConfiguration(flags: flags)
             let texts = try JSONTextList.texts(from: FileHandle.standardInput.readDataToEndOfFile())
-            let encoder = try EncoderLoader.load(configuration)
+            let encoder = try ModelLoading.encoder(configuration)
             let results = encoder.embed(texts)
             let truncated = results.filter(\.truncated).count
             if truncated > 0 { CLI.logger.info("\(truncated) of \(results.count) inputs were truncated to \(encoder.config.maxSeqLength) tokens") }
@@ -50,9 +51,7 @@ struct TokenizeCommand: AsyncParsableCommand {
             var flags: [String: String] = [:]
             if let model { flags[SettingCatalog.Name.modelPath] = model }
             let configuration = try global.loadConfiguration(flags: flags)
-            let tokenizer = try EncoderLoader.wrap {
-                try BertTokenizer(vocabURL: URL(fileURLWithPath: configuration.modelPath).appendingPathComponent("vocab.txt"))
-            }
+            let tokenizer = try ModelLoading.tokenizer(modelPath: configuration.modelPath)
             let texts = try JSONTextList.texts(from: FileHandle.standardInput.readDataToEndOfFile())
             var out = "["
             for (index, text) in texts.enumerated() {
@@ -68,30 +67,4 @@ struct TokenizeCommand: AsyncParsableCommand {
 /// The start of one output object, without its closing brace: `{"input_ids":[…],"truncated":…`.
 func idsJSON(_ ids: [Int32], truncated: Bool) -> String {
     "{\"input_ids\":[" + ids.map(String.init).joined(separator: ",") + "],\"truncated\":\(truncated)"
-}
-
-/// Loads the encoder the configuration asks for.
-enum EncoderLoader {
-    static func load(_ configuration: Configuration) throws(CodeSageError) -> Encoder {
-        let folder = URL(fileURLWithPath: configuration.modelPath)
-        guard FileSystem.exists(configuration.modelPath + "/config.json") else {
-            throw CodeSageError(.notFound, "no model at \(configuration.modelPath) (config.json missing); run scripts/setup or set CODESAGE_MODEL_PATH")
-        }
-        let options = EncoderOptions(scratchPoolSize: configuration.embeddingPoolSize)
-        return try wrap {
-            configuration.modelQuantizationEnabled
-                ? try Encoder(quantizedModelDirectory: folder, options: options) : try Encoder(modelDirectory: folder, options: options)
-        }
-    }
-
-    /// Runs `body`; Embedding already throws CodeSageErrors, anything else is a bug.
-    static func wrap<T>(_ body: () throws -> T) throws(CodeSageError) -> T {
-        do {
-            return try body()
-        } catch let error as CodeSageError {
-            throw error
-        } catch {
-            throw CodeSageError(.internal, "loading the model failed", cause: error)
-        }
-    }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CodeSageCore
 import Foundation
+import CodeSageService
+import IndexStore
 import Indexing
 import Platform
 import Search
@@ -20,8 +22,8 @@ struct IndexCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLI.run {
             let configuration = try global.loadConfiguration()
-            let layout = try IndexSetup.layout(root: path, configuration: configuration)
-            let embedder = try IndexSetup.embedder(configuration)
+            let layout = try Workspace.layout(root: path, indexDirectory: configuration.indexDirectory)
+            let embedder = try ModelLoading.embedder(configuration)
             var options = IndexOptions(configuration: configuration)
             options.rebuild = rebuild
             options.waitForLock = wait
@@ -32,16 +34,7 @@ struct IndexCommand: AsyncParsableCommand {
             if json {
                 FileHandle.standardOutput.write(IndexSetup.json(report) + Data("\n".utf8))
             } else {
-                let recall = report.recallAt10.map { String(format: ", recall@10 %.3f", $0) } ?? ""
-                StandardStreams.writeError(
-                    "indexed \(layout.root): \(report.files) files, \(report.chunks) chunks (\(report.added) new, \(report.changed) changed, "
-                    + "\(report.deleted) deleted, \(report.skipped) unchanged); \(report.embedded) embedded, \(report.reused) reused; "
-                    + "\(report.indexType.isEmpty ? "no vectors" : report.indexType)\(recall); generation \(report.generation) in "
-                    + String(format: "%.2f s", report.seconds))
-                if report.excluded > 0 {
-                    let reasons = report.excludedByReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-                    StandardStreams.writeError("left out \(report.excluded) paths (\(reasons)); `--json` lists them")
-                }
+                StandardStreams.writeError("indexed \(layout.root): " + report.text.replacingOccurrences(of: "the structured report lists them", with: "`--json` lists them"))
             }
         }
     }
@@ -67,49 +60,21 @@ struct SearchCommand: AsyncParsableCommand {
             guard let searchMode = SearchMode(rawValue: mode) else {
                 throw CodeSageError(.invalidArgument, "--mode must be one of hybrid, semantic, lexical (got \"\(mode)\")")
             }
-            let layout = try IndexSetup.layout(root: path, configuration: configuration)
-            let snapshot = try IndexSnapshot.open(layout: layout, memoryMap: configuration.memoryMappedIndexes)
-            let embedder = try IndexSetup.embedder(configuration)
-            guard snapshot.manifest.model.identity == embedder.identity else {
-                throw CodeSageError(.invalidConfiguration,
-                    "the index was built with \(snapshot.manifest.model.identity) but the configured model is \(embedder.identity); re-run `codesage index`")
-            }
-            let engine = SearchEngine(snapshot: snapshot, embedder: embedder)
-            let results = try engine.search(SearchRequest(
-                query: query, mode: searchMode, limit: limit,
-                filter: PathFilter(fileTypes: fileTypes, excludePatterns: excludes)))
+            let workspace = Workspace(configuration: configuration, startBackgroundWork: false)
+            let answer = try workspace.search(SearchRequest(query: query, mode: searchMode, limit: limit,
+                                                            filter: PathFilter(fileTypes: fileTypes, excludePatterns: excludes)),
+                                              root: path, modeName: mode)
             if json {
-                FileHandle.standardOutput.write(IndexSetup.json(results) + Data("\n".utf8))
+                FileHandle.standardOutput.write(IndexSetup.json(answer.results) + Data("\n".utf8))
             } else {
-                var out = ""
-                for (rank, result) in results.enumerated() {
-                    out += "\(rank + 1). \(result.path):\(result.startLine)-\(result.endLine)"
-                    out += result.symbol.map { "  \($0)" } ?? ""
-                    out += String(format: "  (%.4f)", result.score) + (result.stale ? "  [stale]" : "") + "\n"
-                    out += result.snippet.split(separator: "\n", omittingEmptySubsequences: false).prefix(4).map { "     \($0)\n" }.joined()
-                }
-                FileHandle.standardOutput.write(Data(out.utf8))
+                FileHandle.standardOutput.write(Data((answer.text + "\n").utf8))
             }
         }
     }
 }
 
-/// What `index` and `search` share: the root, the model, JSON output.
+/// JSON output of the commands.
 enum IndexSetup {
-    /// The layout of `root` (made absolute and resolved); CODESAGE_INDEX_DIR overrides the folder.
-    static func layout(root: String, configuration: Configuration) throws(CodeSageError) -> IndexLayout {
-        let resolved = try FileSystem.realPath(resolving: root)
-        guard (try? FileSystem.status(of: resolved, followingLinks: true))?.kind == .directory else {
-            throw CodeSageError(.invalidArgument, "\(root) is not a folder")
-        }
-        return IndexLayout(root: resolved, indexDirectory: configuration.indexDirectory)
-    }
-
-    /// The configured model as a text embedder.
-    static func embedder(_ configuration: Configuration) throws(CodeSageError) -> EncoderEmbedder {
-        try EncoderEmbedder(encoder: EncoderLoader.load(configuration), modelDirectory: configuration.modelPath)
-    }
-
     /// Pretty JSON with snake_case keys.
     static func json(_ value: some Encodable) -> Data { Data(JSONOutput.text(value).utf8) }
 }
@@ -154,7 +119,7 @@ struct CheckCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLI.run {
             let configuration = try global.loadConfiguration()
-            let layout = try IndexSetup.layout(root: path, configuration: configuration)
+            let layout = try Workspace.layout(root: path, indexDirectory: configuration.indexDirectory)
             let report = try IndexCheck.run(layout: layout)
             if json {
                 FileHandle.standardOutput.write(IndexSetup.json(report) + Data("\n".utf8))

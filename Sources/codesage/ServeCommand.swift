@@ -1,5 +1,7 @@
 import ArgumentParser
 import CodeSageCore
+import CodeSageService
+import ServiceLifecycle
 import MCPServer
 import Platform
 
@@ -19,19 +21,37 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try await CLI.run {
             let configuration = try global.loadConfiguration()
-            let workspace = Workspace(configuration: configuration) { () throws(CodeSageError) in try IndexSetup.embedder(configuration) }
-            let table = CodeToolTable.make(workspace: workspace)
             let endpoint: HTTPEndpoint? = try http.map { (text) throws(CodeSageError) in try HTTPEndpoint.parseTCP(text) }
                 ?? unix.map { .unix(path: $0) }
             guard let endpoint else {
+                let workspace = Workspace(configuration: configuration)
                 let protocolOutput = try StandardStreams.reserveStdoutForProtocol()
-                try await CodeSageServer.serveStdio(table: table, protocolOutput: protocolOutput, logger: CLI.logger)
+                try await CodeSageServer.serveStdio(table: CodeToolTable.make(workspace: workspace), protocolOutput: protocolOutput, logger: CLI.logger)
                 return
             }
-            let server = try await HTTPServer.start(table: table, endpoint: endpoint, socketMode: configuration.socketMode,
-                                                    maxBodyBytes: Int(configuration.maxRequestBytes), authToken: configuration.authToken,
+            let workspace = Workspace(configuration: configuration, startBackgroundWork: false)
+            let server = try await HTTPServer.start(table: CodeToolTable.make(workspace: workspace), endpoint: endpoint,
+                                                    socketMode: configuration.socketMode, maxBodyBytes: Int(configuration.maxRequestBytes),
+                                                    authToken: configuration.authToken,
                                                     metricsText: { ServerTools.prometheus(workspace) }, logger: CLI.logger)
-            try await server.waitUntilClosed()
+            // SIGTERM or SIGINT: stop accepting, answer what is in flight (up to the deadline), then exit.
+            let group = ServiceGroup(configuration: .init(
+                // Shutdown runs last to first: the server drains before the background work stops.
+                services: [
+                    .init(service: BackgroundWorkService(workspace: workspace), successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
+                    .init(service: HTTPServerService(server: server, drainDeadline: Self.drainDeadline),
+                          successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: CLI.logger))
+            do {
+                try await group.run()
+            } catch {
+                throw CodeSageError(.internal, "the HTTP server stopped", cause: error)
+            }
+            CLI.logger.info("served \(server.activity.requests) requests; stopped")
         }
     }
+
+    /// How long requests in flight get to finish after SIGTERM or SIGINT.
+    static let drainDeadline: Duration = .seconds(10)
 }

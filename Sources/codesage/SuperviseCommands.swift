@@ -1,5 +1,6 @@
 import ArgumentParser
 import CodeSageCore
+import CodeSageService
 import Foundation
 import IPC
 import MCPServer
@@ -36,7 +37,7 @@ struct SuperviseCommand: AsyncParsableCommand {
             var flags: [String: String] = [:]
             if let workers { flags[SettingCatalog.Name.parallelWorkers] = String(workers) }
             let configuration = try global.loadConfiguration(flags: flags)
-            let layout = try IndexSetup.layout(root: path, configuration: configuration)
+            let layout = try Workspace.layout(root: path, indexDirectory: configuration.indexDirectory)
             try FileSystem.makeFolders(socketDir)
             let count = configuration.parallelWorkers
             let topology = try Topology.load()
@@ -108,7 +109,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 let cpus = pinning.boundCPUs.map { "CPUs \(CPUAffinity.compress($0)) (\(pinning.threadsBound) of \(threadsBefore) threads then)" } ?? "no CPU binding"
                 CLI.logger.info("worker \(slot): \(cpus), node \(node.map(String.init) ?? "-")\(pinning.memoryPreferred ? " preferred for memory" : "")\(pinning.notes.isEmpty ? "" : "; " + pinning.notes.joined(separator: "; "))")
             }
-            let workspace = Workspace(configuration: configuration) { () throws(CodeSageError) in try IndexSetup.embedder(configuration) }
+            let workspace = Workspace(configuration: configuration)
             let table = CodeToolTable.make(workspace: workspace)
             let options = WorkerRuntime.Options(
                 slot: slot, socketDirectory: socketDir, root: path, controlBlockName: controlBlock,

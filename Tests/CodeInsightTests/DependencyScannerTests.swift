@@ -1,5 +1,5 @@
 import Testing
-import Indexing
+import SourceModel
 @testable import CodeInsight
 
 /// Exact imports and classifications per language.

@@ -1,5 +1,5 @@
 import Testing
-import Indexing
+import SourceModel
 @testable import CodeInsight
 
 /// Exact code/comment/blank counts per language.

@@ -1,7 +1,7 @@
 import CodeSageCore
 import Foundation
 import Testing
-import Indexing
+import SourceModel
 @testable import CodeInsight
 
 /// A throw-away tree under a fresh temporary folder.

@@ -69,10 +69,12 @@ struct EncoderTests {
 
     @Test("ModelCache loads once, counts hits, evicts after the TTL, reloads")
     func cache() async throws {
-        let cache = ModelCache<Encoder>(modelDirectory: TestSupport.modelDirectory, ttl: .milliseconds(200))
+        let cache = ModelCache<Encoder>(ttl: .milliseconds(200), measure: { ($0.bytesMapped, $0.bytesResident()) }) {
+            try Encoder(modelDirectory: TestSupport.modelDirectory)
+        }
         let t0 = ContinuousClock.now
-        _ = try cache.encoder(now: t0)
-        _ = try cache.encoder(now: t0)
+        _ = try cache.model(now: t0)
+        _ = try cache.model(now: t0)
         var s = cache.stats()
         #expect(s.loads == 1 && s.hits == 1 && s.unloads == 0)
         #expect(s.bytesMapped > 80_000_000 && s.bytesResident > 0)
@@ -80,7 +82,7 @@ struct EncoderTests {
         #expect(cache.evictIfIdle(now: t0 + .milliseconds(250)))
         s = cache.stats()
         #expect(s.unloads == 1 && s.bytesMapped == 0)
-        _ = try cache.embed(["reload"])
+        _ = try cache.model().embed(["reload"])
         #expect(cache.stats().loads == 2)
         // The background timer evicts by itself.
         cache.startTimer(interval: .milliseconds(50))

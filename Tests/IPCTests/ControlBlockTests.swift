@@ -123,14 +123,29 @@ struct ControlBlockTests {
             }
         }
         writer.start()
-        var torn = 0, reads = 0, last: UInt64 = 0
+        var torn = 0, reads = 0, busy = 0, last: UInt64 = 0
         while last < 20_000 && reads < 5_000_000 {
-            let c = try worker.readConfig()
+            // `.busy`: the writer thread was preempted mid-write for the whole retry budget (this machine has
+            // two cores), the documented answer and not a torn read; read again.
+            guard let c = try Self.readUnlessBusy(worker) else {
+                busy += 1
+                continue
+            }
             reads += 1
             if c.workerSoftLimit != 2 * c.globalBudget || (c.globalBudget > 0 && c.indexPath != "generation-\(c.globalBudget)") { torn += 1 }
             #expect(c.globalBudget >= last)
             last = c.globalBudget
         }
-        #expect(torn == 0 && last == 20_000, "\(torn) torn reads of \(reads)")
+        #expect(torn == 0 && last == 20_000, "\(torn) torn reads of \(reads) (\(busy) busy)")
+    }
+
+    /// The configuration, or nil when the block answers `.busy`.
+    static func readUnlessBusy(_ block: ControlBlock) throws(CodeSageError) -> ControlBlock.Config? {
+        do {
+            return try block.readConfig()
+        } catch {
+            if error.code == .busy { return nil }
+            throw error
+        }
     }
 }

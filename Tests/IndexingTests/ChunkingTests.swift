@@ -2,7 +2,9 @@ import CodeSageCore
 import Foundation
 import Testing
 @testable import Embedding
+@testable import IndexStore
 @testable import Indexing
+@testable import SourceModel
 
 /// Fixtures and helpers of the chunking tests.
 enum ChunkingFixtures {

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 @testable import CodeSageCore
+@testable import IndexStore
 @testable import Indexing
+@testable import SourceModel
 @testable import Platform
 
 

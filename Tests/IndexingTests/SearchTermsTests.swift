@@ -1,5 +1,7 @@
 import Testing
+@testable import IndexStore
 @testable import Indexing
+@testable import SourceModel
 
 @Suite("Search terms")
 struct SearchTermsTests {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+@testable import IndexStore
 @testable import Indexing
+@testable import SourceModel
 @testable import Platform
 
 /// A throw-away tree of files, folders and links under a fresh temporary folder.

@@ -1,5 +1,7 @@
 import CodeSageCore
+@testable import IndexStore
 @testable import Indexing
+@testable import SourceModel
 
 /// A stand-in model for tests of the pipeline above the model: each search term adds one to a
 /// dimension picked by its hash, and the vector is normalised. Texts sharing words are close.

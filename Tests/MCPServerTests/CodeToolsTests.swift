@@ -3,7 +3,10 @@ import Foundation
 import MCP
 import Testing
 @testable import CodeSageCore
+@testable import IndexStore
 @testable import Indexing
+@testable import SourceModel
+@testable import CodeSageService
 @testable import MCPServer
 
 /// The code tools end to end through the SDK's client, on a small repository, with the real model.

@@ -2,7 +2,10 @@ import Foundation
 import MCP
 import Testing
 @testable import CodeSageCore
+@testable import IndexStore
 @testable import Indexing
+@testable import SourceModel
+@testable import CodeSageService
 @testable import MCPServer
 
 /// A stand-in model for a test of the server above the model: word-hash vectors, and slow on purpose

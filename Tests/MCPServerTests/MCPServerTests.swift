@@ -3,6 +3,7 @@ import Logging
 import MCP
 import Testing
 @testable import CodeSageCore
+@testable import CodeSageService
 @testable import MCPServer
 
 func testTable() throws -> ToolTable {

@@ -3,7 +3,10 @@ import MCP
 import Synchronization
 import Testing
 @testable import CodeSageCore
+@testable import IndexStore
 @testable import Indexing
+@testable import SourceModel
+@testable import CodeSageService
 @testable import MCPServer
 
 /// The caches, the model cache and the memory manager seen through the tools, above a fake model

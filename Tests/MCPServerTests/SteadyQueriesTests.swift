@@ -4,7 +4,10 @@ import Platform
 import Search
 import Testing
 @testable import CodeSageCore
+@testable import IndexStore
 @testable import Indexing
+@testable import SourceModel
+@testable import CodeSageService
 @testable import MCPServer
 
 /// The pools at work: a steady stream of distinct queries of one shape, with the search and

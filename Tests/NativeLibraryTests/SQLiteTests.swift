@@ -2,7 +2,9 @@ import Foundation
 import Platform
 import Testing
 @testable import CodeSageCore
+@testable import IndexStore
 @testable import Indexing
+@testable import SourceModel
 
 @Suite("SQLite with FTS5")
 struct SQLiteTests {

@@ -354,12 +354,73 @@ async def http_token(root):
         process.wait(10)
 
 
+async def http_sigterm(root, folder):
+    """SIGTERM to `serve --http` with requests in flight: each is answered, then the server exits 0."""
+    trees = []
+    for t in range(2):
+        tree = os.path.join(folder, f"drain-{t}")
+        for i in range(16):
+            os.makedirs(os.path.join(tree, "src"), exist_ok=True)
+            with open(os.path.join(tree, "src", f"mod_{i}.py"), "w") as f:
+                f.write(f"def handler_{t}_{i}(request):\n    \"\"\"Serve request {i} of tree {t}.\"\"\"\n"
+                        f"    return request.reply({i} * {t + 1})\n")
+        trees.append(tree)
+    path = os.path.join(folder, "drain.sock")
+    process = start_http(["--unix", path])
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    answers, finished_at = {}, {}
+    try:
+        await wait_healthy("http://localhost", path)
+
+        async def call(key, name, arguments):
+            async with http_client(path) as client:
+                body = {"jsonrpc": "2.0", "id": key, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
+                r = await client.post("http://localhost/mcp", json=body, headers=headers)
+                answers[key] = (r.status_code, r.json())
+                finished_at[key] = time.monotonic()
+
+        async with http_client(path) as client:
+            hello = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
+                     "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "drain", "version": "1"}}}
+            check((await client.post("http://localhost/mcp", json=hello, headers=headers)).status_code == 200, "sigterm: initialize")
+        async with anyio.create_task_group() as group:
+            for t, tree in enumerate(trees):
+                group.start_soon(call, 10 + t, "index_codebase", {"path": tree})
+            for i in range(4):
+                group.start_soon(call, 20 + i, "search_codebase", {"path": root, "query": "OpenSocket", "mode": "keyword"})
+            await anyio.sleep(1.0)  # the index runs are embedding now
+            signalled = time.monotonic()
+            process.terminate()
+        code = process.wait(30)
+        check(code == 0, f"sigterm: the server exits 0 after draining, got {code}: {process.stderr.read().decode()[-2000:]}")
+        for key, (status, body) in sorted(answers.items()):
+            result = body.get("result", {})
+            check(status == 200 and not result.get("isError"), f"sigterm: request {key} answered: {status} {str(body)[:300]}")
+        check(len(answers) == 6, f"sigterm: every request answered ({len(answers)} of 6)")
+        late = [key for key in (10, 11) if finished_at[key] > signalled]
+        check(late, "sigterm: an index run was still in flight when the signal came (the test proves nothing otherwise)")
+        check(not os.path.exists(path) or not await healthy_once(path), "sigterm: nothing listens after exit")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+async def healthy_once(uds):
+    try:
+        async with http_client(uds) as client:
+            return (await client.get("http://localhost/healthz", timeout=1)).status_code == 200
+    except Exception:
+        return False
+
+
 async def main():
     folder = tempfile.mkdtemp(prefix="codesage-mcp-")
     try:
         root = make_repository(folder)
         for name, run in [("stdio", lambda: stdio(root)), ("tcp", lambda: http_tcp(root)),
                           ("unix", lambda: http_unix(root, folder)), ("token", lambda: http_token(root)),
+                          ("HTTP, SIGTERM with requests in flight", lambda: http_sigterm(root, folder)),
                           ("stdio, model TTL", lambda: model_ttl(root)), ("stdio, memory budget", lambda: memory_budget(root))]:
             started = time.monotonic()
             await run()

@@ -1,3 +1,5 @@
+import IndexStore
+import SourceModel
 /// The text the model embeds for a chunk.
 ///
 /// The reference pipeline embeds "path\ncode". We add one line naming the definition with its

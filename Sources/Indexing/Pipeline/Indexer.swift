@@ -1,3 +1,5 @@
+import IndexStore
+import SourceModel
 import CodeSageCore
 import Foundation
 import Platform

@@ -1,3 +1,5 @@
+import IndexStore
+import SourceModel
 import CodeSageCore
 
 /// Which FAISS index to build for a corpus, and why.

@@ -1,12 +1,12 @@
 import CodeSageCore
-import Indexing
+import CodeSageService
 
 /// Every tool of the server over one workspace, in the order tools/list shows them.
 public enum CodeToolTable {
     /// The table `codesage serve` answers with.
-    public static func make(workspace: Workspace, jobs: IndexJobs = IndexJobs(), metrics: ToolMetrics = ToolMetrics()) -> ToolTable {
+    public static func make(workspace: Workspace, metrics: ToolMetrics = ToolMetrics()) -> ToolTable {
         ToolTable([
-            IndexTools.indexCodebase(workspace, jobs: jobs),
+            IndexTools.indexCodebase(workspace),
             SearchTools.semanticSearch(workspace),
             SearchTools.search(workspace),
             SearchTools.duplicates(workspace),

@@ -1,22 +1,12 @@
 import CodeInsight
 import CodeSageCore
 import Foundation
-import Indexing
+import CodeSageService
 import MCP
-import Platform
 
 /// Tools that read files and their structure: read_code_file, get_file_structure,
 /// list_undocumented_functions, count_lines_of_code, get_dependencies_overview.
 public enum FileTools {
-    /// Discovery settings of the workspace (size cap; the index folder left out).
-    static func discovery(_ workspace: Workspace, _ layout: IndexLayout) -> DiscoveryOptions {
-        var options = DiscoveryOptions()
-        options.maxFileSize = Int64(clamping: workspace.configuration.maxFileSizeBytes)
-        options.excludedPaths.insert(layout.directory)
-        return options
-    }
-
-
     /// read_code_file: a file of an indexed root, optionally a line range.
     public static func readFile(_ workspace: Workspace) -> ToolDefinition {
         ToolDefinition(
@@ -33,30 +23,7 @@ public enum FileTools {
             let root = try args.requiredString("path"), file = try args.requiredString("file")
             let start = try args.integer("start_line", in: 1...10_000_000) ?? 1
             let end = try args.integer("end_line", in: 1...10_000_000)
-            if let end, end < start { throw CodeSageError(.invalidArgument, "argument \"end_line\" (\(end)) is before start_line (\(start))") }
-            return try await offPool {
-                let layout = try workspace.indexedLayout(root: root, tool: "read_code_file")
-                let target = try Workspace.resolve(file: file, in: layout)
-                let maxSize = Int64(clamping: workspace.configuration.maxFileSizeBytes)
-                guard case .bytes(let bytes) = try workspace.fileContents(target.absolute) else {
-                    throw CodeSageError(.invalidArgument, "argument \"file\": \(target.relative) is over the size limit (CODESAGE_MAX_FILE_SIZE)")
-                }
-                let loaded = SourceText.classify(bytes, maxSize: maxSize)
-                guard case .text(let text, _) = loaded else {
-                    throw CodeSageError(.invalidArgument, "argument \"file\": \(target.relative) is \(loaded == .binary ? "binary" : "over the size limit")")
-                }
-                let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-                let total = text.hasSuffix("\n") ? lines.count - 1 : lines.count
-                guard start <= max(total, 1) else {
-                    throw CodeSageError(.invalidArgument, "argument \"start_line\": \(target.relative) has \(total) lines")
-                }
-                let last = min(end ?? total, total, start + 1_999)
-                let shown = start <= last ? lines[(start - 1)..<last].enumerated().map { "\(start + $0.offset)\t\($0.element)" } : []
-                struct Excerpt: Encodable { var file: String; var startLine: Int; var endLine: Int; var totalLines: Int; var content: String }
-                let content = start <= last ? lines[(start - 1)..<last].joined(separator: "\n") : ""
-                return ToolOutput(text: shown.joined(separator: "\n"), structured: try structured(
-                    Excerpt(file: target.relative, startLine: start, endLine: max(last, start - 1), totalLines: total, content: content)))
-            }
+            return try await offPool { try ToolOutput(workspace.readFile(root: root, file: file, start: start, end: end)) }
         }
     }
 
@@ -70,12 +37,7 @@ public enum FileTools {
             let args = ToolArguments(arguments, tool: "get_file_structure")
             try args.rejectUnknown(allowed: ["path", "file"])
             let root = try args.requiredString("path"), file = try args.requiredString("file")
-            return try await offPool {
-                let layout = try workspace.indexedLayout(root: root, tool: "get_file_structure")
-                let target = try Workspace.resolve(file: file, in: layout)
-                let structure = try FileStructure.make(root: layout.root, path: target.relative, options: discovery(workspace, layout))
-                return ToolOutput(text: JSONOutput.text(structure), structured: try structured(structure))
-            }
+            return try await offPool { try ToolOutput(workspace.outline(root: root, file: file)) }
         }
     }
 
@@ -95,15 +57,7 @@ public enum FileTools {
             let root = try args.requiredString("path")
             let options = UndocumentedOptions(includeTypes: try args.bool("include_types") ?? false, skipPrivate: try args.bool("skip_private") ?? false)
             let limit = try args.integer("limit", in: 1...10_000) ?? 200
-            return try await offPool {
-                let layout = try workspace.indexedLayout(root: root, tool: "list_undocumented_functions")
-                var report = try UndocumentedFinder.find(root: layout.root, options: options, discovery: discovery(workspace, layout))
-                let total = report.items.count
-                report.items = Array(report.items.prefix(limit))
-                let text = "\(total) undocumented of \(report.checkedCount) checked\(total > limit ? " (first \(limit) shown)" : ""):\n"
-                    + report.items.map { "\($0.path):\($0.line) \($0.qualifiedName) — \($0.signature)" }.joined(separator: "\n")
-                return ToolOutput(text: text, structured: try structured(report))
-            }
+            return try await offPool { try ToolOutput(workspace.undocumented(root: root, options: options, limit: limit)) }
         }
     }
 
@@ -117,14 +71,7 @@ public enum FileTools {
             let args = ToolArguments(arguments, tool: "count_lines_of_code")
             try args.rejectUnknown(allowed: ["path"])
             let root = try args.requiredString("path")
-            return try await offPool {
-                let layout = try workspace.indexedLayout(root: root, tool: "count_lines_of_code")
-                var report = try LineReport.make(root: layout.root, options: discovery(workspace, layout))
-                report.files = []  // per-language rows; per-file rows would flood an assistant's context
-                let rows = report.languages.map { "\($0.language?.rawValue ?? "other"): \($0.files) files, \($0.lines.code) code, \($0.lines.comment) comment, \($0.lines.blank) blank" }
-                let text = (rows + ["total: \(report.fileCount) files, \(report.totals.code) code, \(report.totals.comment) comment, \(report.totals.blank) blank"]).joined(separator: "\n")
-                return ToolOutput(text: text, structured: try structured(report))
-            }
+            return try await offPool { try ToolOutput(workspace.lineCounts(root: root)) }
         }
     }
 
@@ -141,14 +88,7 @@ public enum FileTools {
             try args.rejectUnknown(allowed: ["path", "include_files"])
             let root = try args.requiredString("path")
             let includeFiles = try args.bool("include_files") ?? false
-            return try await offPool {
-                let layout = try workspace.indexedLayout(root: root, tool: "get_dependencies_overview")
-                var report = try DependencyReport.make(root: layout.root, options: discovery(workspace, layout))
-                if !includeFiles { report.files = [] }
-                let text = "external packages (\(report.externalPackages.count)):\n"
-                    + report.externalPackages.map { "  \($0.name) (\($0.language)): \($0.importCount) imports in \($0.files.count) files" }.joined(separator: "\n")
-                return ToolOutput(text: text, structured: try structured(report))
-            }
+            return try await offPool { try ToolOutput(workspace.dependencies(root: root, includeFiles: includeFiles)) }
         }
     }
 }

@@ -1,80 +1,19 @@
 import CodeSageCore
+import CodeSageService
 import Foundation
-import Indexing
 import MCP
 import Search
 
-/// Schema fragments the code tools share.
-enum Schema {
-    static func object(_ properties: [String: Value], required: [String] = []) -> Value {
-        .object([
-            "type": "object",
-            "properties": .object(properties),
-            "required": .array(required.map { .string($0) }),
-            "additionalProperties": false,
-        ])
-    }
-    static let root: Value = .object(["type": "string", "description": "The repository root (absolute, or relative to the server's folder)."])
-    static func string(_ description: String) -> Value { .object(["type": "string", "description": .string(description)]) }
-    static func integer(_ description: String, _ range: ClosedRange<Int>) -> Value {
-        .object(["type": "integer", "minimum": .int(range.lowerBound), "maximum": .int(range.upperBound), "description": .string(description)])
-    }
-    static func strings(_ description: String) -> Value {
-        .object(["type": "array", "items": .object(["type": "string"]), "description": .string(description)])
-    }
-    static func boolean(_ description: String) -> Value { .object(["type": "boolean", "description": .string(description)]) }
-    static let fileTypes = strings("Only these file types: extensions (\"py\", \".go\") or language names (\"rust\").")
-    static let excludePatterns = strings("Leave out paths matching these .gitignore-style patterns (\"tests/\", \"*_test.go\").")
-}
-
-/// Codable results as MCP structured content (snake_case keys, like the CLI's --json).
-func structured(_ value: some Encodable) throws(CodeSageError) -> Value {
-    do {
-        return try JSONDecoder().decode(Value.self, from: JSONOutput.encoder(pretty: false).encode(value))
-    } catch {
-        throw CodeSageError(.internal, "cannot encode a result", cause: error)
-    }
-}
-
 /// The search tools: semantic_search_codebase, search_codebase, find_duplicate_code.
 public enum SearchTools {
-    /// Results of a search, as MCP structured content.
-    struct Results: Encodable {
-        var query: String
-        var mode: String
-        var generation: Int64
-        /// How the search cache answered: miss (searched), hit (same query) or similar (a near-duplicate query).
-        var cache: String
-        var results: [SearchResult]
-    }
-
-    static func render(_ results: [SearchResult]) -> String {
-        guard !results.isEmpty else { return "No results." }
-        return results.enumerated().map { rank, r in
-            "\(rank + 1). \(r.path):\(r.startLine)-\(r.endLine)" + (r.symbol.map { " \($0)" } ?? "")
-                + String(format: " (score %.4f)", r.score) + (r.stale ? " [file changed since indexing]" : "") + "\n"
-                + r.snippet.split(separator: "\n", omittingEmptySubsequences: false).prefix(6).map { "    " + $0 }.joined(separator: "\n")
-        }.joined(separator: "\n")
-    }
-
     static func request(_ args: ToolArguments, query: String, mode: SearchMode) throws(CodeSageError) -> SearchRequest {
         SearchRequest(query: query, mode: mode, limit: try args.integer("limit", in: 1...100) ?? 10,
                       filter: PathFilter(fileTypes: try args.strings("file_types"), excludePatterns: try args.strings("exclude_patterns")))
     }
 
-    /// Runs a search off the cooperative pool and renders it.
+    /// Runs a search off the cooperative pool.
     static func run(_ request: SearchRequest, root: String, modeName: String, in workspace: Workspace) async throws -> ToolOutput {
-        try await offPool {
-            let answer = try workspace.search(request, root: root)
-            let cache: String
-            switch answer.cache {
-            case .miss: cache = "miss"
-            case .exact: cache = "hit"
-            case .similar: cache = "similar"
-            }
-            return ToolOutput(text: render(answer.results), structured: try structured(
-                Results(query: request.query, mode: modeName, generation: answer.generation, cache: cache, results: answer.results)))
-        }
+        try await offPool { try ToolOutput(workspace.search(request, root: root, modeName: modeName)) }
     }
 
     /// semantic_search_codebase: natural-language search by meaning.
@@ -121,11 +60,7 @@ public enum SearchTools {
             case "regex":
                 let request = try request(args, query: query, mode: .lexical)
                 return try await offPool {
-                    let engine = try workspace.engine(root: root)
-                    let matches = try RegexSearch.run(pattern: query, snapshot: engine.snapshot, filter: request.filter,
-                                                      limit: request.limit, contextLines: context)
-                    return ToolOutput(text: RegexSearch.render(matches), structured: try structured(
-                        RegexSearch.Results(pattern: query, generation: engine.snapshot.generation, matches: matches)))
+                    try ToolOutput(workspace.regexSearch(query, root: root, filter: request.filter, limit: request.limit, contextLines: context))
                 }
             default:
                 throw CodeSageError(.invalidArgument, "argument \"mode\" must be one of hybrid, semantic, keyword, regex (got \"\(modeName)\")")
@@ -153,14 +88,7 @@ public enum SearchTools {
             let limit = try args.integer("limit", in: 1...500) ?? 20
             let filter = PathFilter(fileTypes: try args.strings("file_types"), excludePatterns: try args.strings("exclude_patterns"))
             return try await offPool {
-                let pairs = try workspace.engine(root: root).duplicates(threshold: threshold, limit: limit, filter: filter)
-                let text = pairs.isEmpty ? "No pairs at or above \(threshold)." : pairs.map { p in
-                    String(format: "%.3f  ", p.similarity) + "\(p.first.path):\(p.first.startLine)-\(p.first.endLine)"
-                        + (p.first.symbol.map { " \($0)" } ?? "") + "  ~  \(p.second.path):\(p.second.startLine)-\(p.second.endLine)"
-                        + (p.second.symbol.map { " \($0)" } ?? "")
-                }.joined(separator: "\n")
-                struct Pairs: Encodable { var threshold: Double; var pairs: [DuplicatePair] }
-                return ToolOutput(text: text, structured: try structured(Pairs(threshold: threshold, pairs: pairs)))
+                try ToolOutput(workspace.duplicates(root: root, threshold: threshold, limit: limit, filter: filter))
             }
         }
     }

@@ -1,18 +1,24 @@
+import Buffers
 import Caching
 import CodeSageCore
-import Dispatch
+import Embedding
 import Foundation
+import IndexStore
 import Indexing
 import MemoryManagement
 import Platform
 import Search
 
-/// What the code tools share: the configuration, the model (loaded on first use, unloaded after
-/// CODESAGE_MODEL_CACHE_TTL_MINUTES idle), one search engine per indexed root (reopened when a newer
-/// generation is published), the in-memory caches (embedding, search, file), the buffer pools, and
-/// the memory manager and adaptive sizer that keep all of it within the budget.
+/// The application core of one CodeSage process: the configuration, the model (loaded on first use,
+/// unloaded after CODESAGE_MODEL_CACHE_TTL_MINUTES idle), one search engine per indexed root (reopened
+/// when a newer generation is published), the in-memory caches (embedding, search, file), the buffer
+/// pools, the memory manager and adaptive sizer that keep all of it within the budget, and the index
+/// runs. Its typed operations (search, read a file, outline, index, reports; see the extensions) are
+/// what the MCP tools, the CLI, the worker and the benchmarks call; they render nothing of their own.
 public final class Workspace: @unchecked Sendable {
     public let configuration: Configuration
+    /// The index runs started through `startIndexRun`.
+    public let jobs = IndexJobs()
     /// The model, loaded on first use and unloaded when idle.
     public let models: ModelCache<any TextEmbedder>
     /// Query and chunk vectors by content key (CODESAGE_EMBEDDING_CACHE_SIZE).
@@ -33,10 +39,21 @@ public final class Workspace: @unchecked Sendable {
     private var returnedFiles: [String: [String: Int]] = [:]
     private var warmings: [CacheWarming.Report] = []
 
+    private var backgroundWorkRunning = false
+
+    /// A workspace over the model the configuration names (`ModelLoading`).
+    public convenience init(configuration: Configuration, startBackgroundWork: Bool = true) {
+        self.init(configuration: configuration, startBackgroundWork: startBackgroundWork) { () throws(CodeSageError) in
+            try ModelLoading.embedder(configuration)
+        }
+    }
+
     /// A workspace whose model comes from `loadEmbedder` (called on first use, and again after an unload).
-    /// Starts the model's idle timer, the memory manager (CODESAGE_ENABLE_MEMORY_MONITORING) and the
-    /// adaptive sizer (CODESAGE_ADAPTIVE_MEMORY_ENABLED).
-    public init(configuration: Configuration, loadEmbedder: @escaping @Sendable () throws(CodeSageError) -> any TextEmbedder) {
+    /// With `startBackgroundWork` (a server), starts the model's idle timer, the memory manager
+    /// (CODESAGE_ENABLE_MEMORY_MONITORING) and the adaptive sizer (CODESAGE_ADAPTIVE_MEMORY_ENABLED);
+    /// a one-shot command leaves them off.
+    public init(configuration: Configuration, startBackgroundWork: Bool = true,
+                loadEmbedder: @escaping @Sendable () throws(CodeSageError) -> any TextEmbedder) {
         self.configuration = configuration
         models = ModelCache(ttl: configuration.modelCacheTTL, measure: { model in
             guard let encoder = (model as? EncoderEmbedder)?.encoder else { return (0, 0) }
@@ -67,12 +84,31 @@ public final class Workspace: @unchecked Sendable {
         let models = self.models
         memoryManager.register(poolSource: { Workspace.modelPools(models) })
         memoryManager.register { aggressive, idle in aggressive ? models.unload() : models.evictIfIdle(for: idle) }
+        if startBackgroundWork { self.startBackgroundWork() }
+    }
+
+    deinit { stopBackgroundWork() }
+
+    /// Starts the model's idle timer, the memory manager (CODESAGE_ENABLE_MEMORY_MONITORING) and the
+    /// adaptive sizer (CODESAGE_ADAPTIVE_MEMORY_ENABLED); does nothing when they run already.
+    public func startBackgroundWork() {
+        let start = lock.withLock { () -> Bool in
+            defer { backgroundWorkRunning = true }
+            return !backgroundWorkRunning
+        }
+        guard start else { return }
         models.startTimer()
         if configuration.memoryMonitoringEnabled { memoryManager.start() }
         if configuration.adaptiveMemoryEnabled { cacheSizer.start(interval: .seconds(configuration.adaptiveAdjustmentIntervalSeconds)) }
     }
 
-    deinit {
+    /// Stops what `startBackgroundWork` started (waiting for their threads to end).
+    public func stopBackgroundWork() {
+        let stop = lock.withLock { () -> Bool in
+            defer { backgroundWorkRunning = false }
+            return backgroundWorkRunning
+        }
+        guard stop else { return }
         models.stopTimer()
         memoryManager.stop()
         cacheSizer.stop()
@@ -111,6 +147,13 @@ public final class Workspace: @unchecked Sendable {
 
     /// The layout of the repository at `path` (resolved; must be a folder).
     public func layout(root path: String) throws(CodeSageError) -> IndexLayout {
+        try Self.layout(root: path, indexDirectory: configuration.indexDirectory)
+    }
+
+    /// The layout of the repository at `path` (resolved: links and `..` are judged by where they lead;
+    /// must be a folder), its index under `indexDirectory` (CODESAGE_INDEX_DIR). The one root resolution
+    /// of every command and tool.
+    public static func layout(root path: String, indexDirectory: String?) throws(CodeSageError) -> IndexLayout {
         // C APIs would silently stop at a NUL: "ROOT\0/../../etc" must not mean ROOT.
         guard !path.contains("\u{0}") else { throw CodeSageError(.invalidArgument, "argument \"path\" contains a NUL character") }
         let resolved: String
@@ -122,7 +165,7 @@ public final class Workspace: @unchecked Sendable {
         guard (try? FileSystem.status(of: resolved, followingLinks: true))?.kind == .directory else {
             throw CodeSageError(.invalidArgument, "argument \"path\": \(path) is not a folder")
         }
-        return IndexLayout(root: resolved, indexDirectory: configuration.indexDirectory)
+        return IndexLayout(root: resolved, indexDirectory: indexDirectory)
     }
 
     /// The layout of an indexed root: the tools that read files serve only roots that have been indexed
@@ -139,16 +182,13 @@ public final class Workspace: @unchecked Sendable {
     /// generation drops the search answers cached for older ones.
     public func engine(root path: String) throws(CodeSageError) -> SearchEngine {
         let layout = try layout(root: path)
-        let model = try model()
         lock.lock()
         let cached = engines[layout.root]
         lock.unlock()
         if let cached, cached.snapshot.isCurrent() { return cached }
         let snapshot = try IndexSnapshot.open(layout: layout, memoryMap: configuration.memoryMappedIndexes)
-        guard snapshot.manifest.model.identity == model.identity else {
-            throw CodeSageError(.invalidConfiguration,
-                "\(layout.root) was indexed with \(snapshot.manifest.model.identity), this server runs \(model.identity); run index_codebase again")
-        }
+        let model = try model()
+        try snapshot.requireModel(model.identity)
         // Two callers may open the root at once (a search and the warming after an index run): the first
         // engine stored on this generation serves both, so one mapping is used and counted, not two.
         lock.lock()
@@ -237,15 +277,5 @@ public final class Workspace: @unchecked Sendable {
             throw CodeSageError(.invalidArgument, "argument \"file\": \(file) is outside the indexed root \(layout.root); refused")
         }
         return (resolved, String(resolved.dropFirst(layout.root.count + 1)))
-    }
-}
-
-/// Runs blocking work (model, FAISS, SQLite, file reads) on a Dispatch thread, off Swift's
-/// cooperative pool, so that a slow tool never starves the transports.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-        }
     }
 }

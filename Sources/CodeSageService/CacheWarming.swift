@@ -1,5 +1,6 @@
 import CodeSageCore
 import Foundation
+import IndexStore
 import Indexing
 import Search
 

@@ -1,4 +1,4 @@
-import Caching
+import Platform
 import CodeSageCore
 
 /// A model with an in-memory LRU of vectors in front of it, keyed like the persistent embedding

@@ -1,34 +1,28 @@
 import CodeSageCore
 import Foundation
-import Indexing
+import SourceModel
 import Search
 
 /// search_codebase mode=regex: a regular expression over the lines of the indexed files, as
 /// they are on disk now, with context lines.
-enum RegexSearch {
+public enum RegexSearch {
     /// One matching line with its neighbours.
-    struct Match: Encodable {
-        var path: String
-        var line: Int
-        var text: String
+    public struct Match: Sendable, Codable {
+        public var path: String
+        public var line: Int
+        public var text: String
         /// Lines before and after (up to the context asked for), in order, with their numbers.
-        var before: [String]
-        var after: [String]
-    }
-
-    struct Results: Encodable {
-        var pattern: String
-        var generation: Int64
-        var matches: [Match]
+        public var before: [String]
+        public var after: [String]
     }
 
     /// Longest time a regex search may take before it returns what it found.
-    static let timeBudget: Duration = .seconds(3)
+    public static let timeBudget: Duration = .seconds(3)
 
     /// Matches `pattern` (ICU syntax, as NSRegularExpression; `^` and `$` match at line ends) against the
     /// indexed files. The time budget holds inside a single match too: ICU calls back while it backtracks,
     /// and a pattern that runs over the budget (catastrophic backtracking) is an error, not a stuck thread.
-    static func run(pattern: String, snapshot: IndexSnapshot, filter: PathFilter, limit: Int, contextLines: Int) throws(CodeSageError) -> [Match] {
+    public static func run(pattern: String, snapshot: IndexSnapshot, filter: PathFilter, limit: Int, contextLines: Int) throws(CodeSageError) -> [Match] {
         let regex: NSRegularExpression
         do {
             regex = try NSRegularExpression(pattern: pattern, options: [.anchorsMatchLines])
@@ -81,13 +75,5 @@ enum RegexSearch {
                 "the regular expression ran over its \(timeBudget) budget (in \(file)); it probably backtracks catastrophically (nested quantifiers such as (a+)+); simplify it")
         }
         return lines
-    }
-
-    static func render(_ matches: [Match]) -> String {
-        guard !matches.isEmpty else { return "No matches." }
-        return matches.map { m in
-            "\(m.path):\(m.line): \(m.text)" + (m.before.isEmpty && m.after.isEmpty ? "" :
-                "\n" + (m.before.map { "    " + $0 } + ["  > " + m.text] + m.after.map { "    " + $0 }).joined(separator: "\n"))
-        }.joined(separator: "\n")
     }
 }

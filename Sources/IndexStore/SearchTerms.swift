@@ -47,7 +47,7 @@ public enum SearchTerms {
 
     /// Parts of one identifier: split at `_`, lower→upper, acronym→word (`HTTPServer` → http, server),
     /// letter↔digit boundaries; lower-cased; empty parts dropped.
-    static func split(_ scalars: [Unicode.Scalar]) -> [String] {
+    public static func split(_ scalars: [Unicode.Scalar]) -> [String] {
         var parts: [String] = []
         var current = String.UnicodeScalarView()
         func end() {

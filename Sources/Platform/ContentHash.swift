@@ -1,6 +1,5 @@
 import CodeSageCore
 import Crypto
-import Platform
 
 /// SHA-256 digests that identify file contents and embedded texts.
 public enum ContentHash {

@@ -1,5 +1,4 @@
 import CodeSageCore
-import Indexing
 import Platform
 import VectorIndex
 
