@@ -2,8 +2,9 @@ import Platform
 import Synchronization
 
 /// Keeps one model per process: loaded on first use, unloaded after `ttl` without use, reloaded
-/// on demand. Thread-safe: a mutex guards the state and loading happens under it, so concurrent
-/// first callers wait for one load.
+/// on demand. Thread-safe: concurrent first callers wait for one load (a lock of its own), while the
+/// state's mutex is only ever held for a few assignments, so `stats()` and `loadedModel` answer at
+/// once even during a load.
 public final class ModelCache<Model: Sendable>: Sendable {
     /// Counters and memory figures.
     public struct Stats: Sendable, Equatable, Encodable {
@@ -39,6 +40,8 @@ public final class ModelCache<Model: Sendable>: Sendable {
     private let loader: @Sendable () throws -> Model
     private let measure: Measure
     private let state = Mutex(State())
+    /// Held for a whole load, so concurrent first callers wait for one load; never taken by readers.
+    private let loading = Mutex(())
     private let timer = TimerSlot()
 
     /// A cache whose model comes from `loader`; `measure` reports its mapped and resident bytes.
@@ -51,12 +54,25 @@ public final class ModelCache<Model: Sendable>: Sendable {
 
     /// The model, loading it if needed; marks the cache as used at `now`.
     public func model(now: ContinuousClock.Instant = .now) throws -> Model {
-        try state.withLock { s in
-            s.lastUse = now
-            if let m = s.model { s.stats.hits += 1; return m }
+        if let m = loadedMarkingUse(now) { return m }
+        return try loading.withLock { _ throws -> Model in
+            if let m = loadedMarkingUse(now) { return m }  // another caller loaded it meanwhile
             let m = try loader()
-            s.model = m
-            s.stats.loads += 1
+            state.withLock { s in
+                s.model = m
+                s.stats.loads += 1
+                s.lastUse = now
+            }
+            return m
+        }
+    }
+
+    /// The loaded model, counted as a hit and marked used at `now`; nil when unloaded.
+    private func loadedMarkingUse(_ now: ContinuousClock.Instant) -> Model? {
+        state.withLock { s in
+            guard let m = s.model else { return nil }
+            s.stats.hits += 1
+            s.lastUse = now
             return m
         }
     }
@@ -105,16 +121,15 @@ public final class ModelCache<Model: Sendable>: Sendable {
 
     /// Current counters, with the mapped and resident bytes of the loaded model.
     public func stats(now: ContinuousClock.Instant = .now) -> Stats {
-        state.withLock { s in
-            var st = s.stats
-            st.ttlSeconds = Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18
-            if let m = s.model {
-                st.loaded = true
-                (st.bytesMapped, st.bytesResident) = measure(m)
-                let idle = now - s.lastUse
-                st.idleSeconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
-            }
-            return st
+        let (counters, model, lastUse) = state.withLock { s in (s.stats, s.model, s.lastUse) }
+        var st = counters
+        st.ttlSeconds = Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18
+        if let model {  // measured outside the lock (mincore over the mapping)
+            st.loaded = true
+            (st.bytesMapped, st.bytesResident) = measure(model)
+            let idle = now - lastUse
+            st.idleSeconds = Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18
         }
+        return st
     }
 }
