@@ -3,7 +3,7 @@ import Logging
 import MCP
 import SystemPackage
 
-/// Builds the MCP `Server` of CodeSage from a tool table and runs it on a transport.
+/// Builds the MCP `Server` of CodeSage from a tool table and runs it on stdio (HTTP goes through `JSONRPCDispatcher`).
 public enum CodeSageServer {
     /// Name and version announced in `initialize`.
     public static let name = "codesage"
@@ -25,20 +25,6 @@ public enum CodeSageServer {
             return await ToolProgress.$reporter.withValue(reporter) { await table.call(parameters) }
         }
         return server
-    }
-
-    /// Makes `server` answer every `initialize`, not only the first. Stateless Streamable HTTP
-    /// serves many clients through one `Server`, and each client starts with `initialize`; the
-    /// SDK's default handler refuses all but the first ("Server is already initialized").
-    /// Versions are negotiated as the SDK does: the client's if supported, else the latest.
-    public static func answerEveryInitialize(_ server: Server) async {
-        let capabilities = await server.capabilities
-        let info = Server.Info(name: name, version: version)
-        await server.withMethodHandler(Initialize.self) { parameters in
-            let requested = parameters.protocolVersion
-            return Initialize.Result(protocolVersion: Version.supported.contains(requested) ? requested : Version.latest,
-                                     capabilities: capabilities, serverInfo: info, instructions: nil)
-        }
     }
 
     /// Serves MCP over stdio until the client closes stdin.

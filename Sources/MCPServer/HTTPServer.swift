@@ -6,21 +6,19 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// MCP Streamable HTTP (stateless, JSON responses) at POST /mcp over SwiftNIO, on TCP or a Unix socket,
-/// plus GET /healthz.
+/// MCP Streamable HTTP (stateless; JSON responses, or an SSE stream for a call that reports progress) at
+/// POST /mcp over SwiftNIO, on TCP or a Unix socket, plus GET /healthz and GET /metrics.
 public final class HTTPServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: Channel
-    private let server: Server
     /// The address actually bound (with the real port when 0 was asked for).
     public let endpoint: HTTPEndpoint
     /// Requests in flight and served, and whether the server is draining.
     public let activity: HTTPActivity
 
-    private init(group: MultiThreadedEventLoopGroup, channel: Channel, server: Server, endpoint: HTTPEndpoint, activity: HTTPActivity) {
+    private init(group: MultiThreadedEventLoopGroup, channel: Channel, endpoint: HTTPEndpoint, activity: HTTPActivity) {
         self.group = group
         self.channel = channel
-        self.server = server
         self.endpoint = endpoint
         self.activity = activity
     }
@@ -33,19 +31,7 @@ public final class HTTPServer: Sendable {
     public static func start(table: ToolTable, endpoint: HTTPEndpoint, socketMode: UInt32,
                              maxBodyBytes: Int, authToken: String? = nil,
                              metricsText: @escaping @Sendable () -> String = { "" }, logger: Logger) async throws -> HTTPServer {
-        let transport = StatelessHTTPServerTransport(
-            validationPipeline: StandardValidationPipeline(validators: [
-                // The socket's file mode and the loopback bind are the access control; Host is not checked.
-                OriginValidator.disabled,
-                AcceptHeaderValidator(mode: .jsonOnly),
-                ContentTypeValidator(),
-                ProtocolVersionValidator(),
-            ]),
-            logger: logger)
-        let server = await CodeSageServer.make(table: table)
-        try await server.start(transport: transport)
-        await CodeSageServer.answerEveryInitialize(server)  // after start, which registers the default handler
-
+        let dispatcher = JSONRPCDispatcher(table: table)
         let activity = HTTPActivity()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)
@@ -55,7 +41,7 @@ public final class HTTPServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
-                        HTTPRequestHandler(transport: transport, activity: activity, maxBodyBytes: maxBodyBytes, authToken: authToken,
+                        HTTPRequestHandler(dispatcher: dispatcher, activity: activity, maxBodyBytes: maxBodyBytes, authToken: authToken,
                                            metricsText: { table.metrics.prometheus() + metricsText() }))
                 }
             }
@@ -86,7 +72,7 @@ public final class HTTPServer: Sendable {
             throw CodeSageError(.io, "cannot listen on \(endpoint)", cause: error)
         }
         logger.info("serving MCP at \(bound)/mcp")
-        return HTTPServer(group: group, channel: channel, server: server, endpoint: bound, activity: activity)
+        return HTTPServer(group: group, channel: channel, endpoint: bound, activity: activity)
     }
 
     /// Stops accepting connections and answers every further request with `Connection: close`, so a
@@ -119,7 +105,6 @@ public final class HTTPServer: Sendable {
     /// Stops listening and releases the event loop.
     public func stop() async {
         try? await channel.close()
-        await server.stop()
         try? await group.shutdownGracefully()
     }
 }
@@ -129,7 +114,7 @@ package final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendab
     package typealias InboundIn = HTTPServerRequestPart
     package typealias OutboundOut = HTTPServerResponsePart
 
-    private let transport: StatelessHTTPServerTransport
+    private let dispatcher: JSONRPCDispatcher
     private let activity: HTTPActivity
     private let maxBodyBytes: Int
     private let authToken: String?
@@ -137,10 +122,14 @@ package final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendab
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
+    /// The call being answered on this connection (cancelled when the client goes away).
+    private var call: Task<Void, Never>?
+    /// Whether the answer in progress is an SSE stream whose head has been written.
+    private var streaming = false
 
-    package init(transport: StatelessHTTPServerTransport, activity: HTTPActivity, maxBodyBytes: Int, authToken: String?,
+    package init(dispatcher: JSONRPCDispatcher, activity: HTTPActivity, maxBodyBytes: Int, authToken: String?,
          metricsText: @escaping @Sendable () -> String) {
-        self.transport = transport
+        self.dispatcher = dispatcher
         self.activity = activity
         self.maxBodyBytes = maxBodyBytes
         self.authToken = authToken
@@ -183,6 +172,13 @@ package final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendab
         context.close(promise: nil)
     }
 
+    /// The client closed the connection: on HTTP that cancels the call it was waiting for.
+    package func channelInactive(context: ChannelHandlerContext) {
+        call?.cancel()
+        call = nil
+        context.fireChannelInactive()
+    }
+
     private func respond(to requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
         let path = requestHead.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? requestHead.uri
         if tooLarge {
@@ -212,32 +208,87 @@ package final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendab
                                            head: requestHead, context: contextBox.value)
                 }
             }
-        case (_, "/mcp"):
-            var headers: [String: String] = [:]
-            for (name, value) in requestHead.headers {
-                headers[name] = headers[name].map { "\($0), \(value)" } ?? value
-            }
-            var payload = Data(body.readableBytesView)
-            if requestHead.method == .POST, let rejection = MessageScreen.rejection(payload) {
-                write(status: 400, headers: ["Content-Type": "application/json"], body: rejection, head: requestHead, context: context)
+        case (.POST, "/mcp"):
+            let contentType = requestHead.headers.first(name: "Content-Type")?.lowercased() ?? ""
+            let accept = requestHead.headers[canonicalForm: "Accept"].map { $0.lowercased() }
+            guard contentType.hasPrefix("application/json") else {
+                writeRPCError(status: 415, "Unsupported Media Type: POST /mcp takes Content-Type application/json", head: requestHead, context: context)
                 return
             }
-            let rewritten = requestHead.method == .POST ? RequestIDs.rewrite(payload) : nil
-            if let rewritten { payload = rewritten.body }
-            let originalID = rewritten.map { UncheckedBox($0.original) }
-            let request = HTTPRequest(method: requestHead.method.rawValue, headers: headers, body: payload, path: path)
-            let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
-            let handlerBox = NIOLoopBound(self, eventLoop: context.eventLoop)
-            context.eventLoop.makeFutureWithTask { [transport] in
-                await transport.handleRequest(request)
-            }.whenSuccess { response in
-                var data = response.bodyData ?? Data()
-                if let originalID { data = RequestIDs.restore(data, original: originalID.value) }
-                handlerBox.value.write(status: response.statusCode, headers: response.headers,
-                                       body: data, head: requestHead, context: contextBox.value)
+            guard accept.contains(where: { $0.hasPrefix("application/json") || $0.hasPrefix("*/*") || $0.hasPrefix("application/*") }) else {
+                writeRPCError(status: 406, "Not Acceptable: the Accept header must include application/json (and text/event-stream for progress)",
+                              head: requestHead, context: context)
+                return
             }
+            let acceptsStream = accept.contains { $0.hasPrefix("text/event-stream") }
+            var headers: [String: String] = [:]
+            for (name, value) in requestHead.headers { headers[name.lowercased()] = headers[name.lowercased()].map { "\($0), \(value)" } ?? value }
+            let payload = Data(body.readableBytesView)
+            let loop = context.eventLoop
+            let contextBox = NIOLoopBound(context, eventLoop: loop)
+            let handlerBox = NIOLoopBound(self, eventLoop: loop)
+            let progress: JSONRPCDispatcher.ProgressSink? = acceptsStream ? { @Sendable event in
+                _ = try? await loop.submit { handlerBox.value.sendEvent(event, head: requestHead, context: contextBox.value) }.get()
+            } : nil
+            let dispatcher = self.dispatcher
+            streaming = false
+            call = Task {
+                let reply = await dispatcher.handle(body: payload, headers: headers, progress: progress)
+                loop.execute { handlerBox.value.finish(reply, head: requestHead, context: contextBox.value) }
+            }
+        case (_, "/mcp"):
+            // Stateless MCP: no GET stream, no session to DELETE.
+            write(status: 405, headers: ["Content-Type": "text/plain", "Allow": "POST"],
+                  body: Data("method not allowed: /mcp takes POST\n".utf8), head: requestHead, context: context)
         default:
             write(status: 404, headers: ["Content-Type": "text/plain"], body: Data("not found: \(path)\n".utf8), head: requestHead, context: context)
+        }
+    }
+
+    /// A JSON-RPC error without an id, answered with HTTP `status`.
+    private func writeRPCError(status: Int, _ message: String, head requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard case .json(_, let body) = JSONRPCDispatcher.error(nil, .invalidRequest, message, status: status) else { return }
+        write(status: status, headers: ["Content-Type": "application/json"], body: body, head: requestHead, context: context)
+    }
+
+    /// One SSE event of the answer in progress; the first one writes the stream's head.
+    private func sendEvent(_ event: Data, head requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        if !streaming {
+            streaming = true
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "text/event-stream")
+            headers.add(name: "Cache-Control", value: "no-cache")
+            headers.add(name: "X-Accel-Buffering", value: "no")  // nginx passes each event on at once
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: requestHead.version, status: .ok, headers: headers))), promise: nil)
+        }
+        var buffer = context.channel.allocator.buffer(capacity: event.count + 8)
+        buffer.writeString("data: ")
+        buffer.writeBytes(event)
+        buffer.writeString("\n\n")
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+    }
+
+    /// Writes the dispatcher's reply: the last event of a stream, a JSON body, or 202.
+    private func finish(_ reply: JSONRPCDispatcher.Reply, head requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
+        call = nil
+        switch reply {
+        case .accepted:
+            write(status: 202, headers: [:], body: Data(), head: requestHead, context: context)
+        case .json(let status, let body):
+            guard streaming else {
+                write(status: status, headers: ["Content-Type": "application/json"], body: body, head: requestHead, context: context)
+                return
+            }
+            sendEvent(body, head: requestHead, context: context)
+            streaming = false
+            let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+            let keepAlive = requestHead.isKeepAlive && !activity.isDraining
+            let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
+            done.whenComplete { [activity] _ in
+                activity.requestFinished(status: status)
+                if !keepAlive { contextBox.value.close(promise: nil) }
+            }
         }
     }
 
@@ -260,12 +311,6 @@ package final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendab
             if !keepAlive { contextBox.value.close(promise: nil) }
         }
     }
-}
-
-/// Carries a JSON value (from JSONSerialization) across the event loop hop; it is never mutated.
-struct UncheckedBox: @unchecked Sendable {
-    let value: Any
-    init(_ value: Any) { self.value = value }
 }
 
 /// What an HTTP server is doing: requests in flight, served and failed (5xx), and whether it drains.

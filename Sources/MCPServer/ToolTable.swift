@@ -23,22 +23,30 @@ public struct ToolDefinition: Sendable {
     public let name: String
     public let description: String
     public let inputSchema: Value
+    /// The tool changes nothing outside the server's memory.
     public let readOnly: Bool
+    /// The tool may delete or overwrite what it did not create (hint for a client's confirmation prompt).
+    public let destructive: Bool
+    /// Calling it twice with the same arguments has the effect of calling it once.
+    public let idempotent: Bool
     public let handler: Handler
 
-    /// Creates a tool.
-    public init(name: String, description: String, inputSchema: Value, readOnly: Bool = true, handler: @escaping Handler) {
+    /// Creates a tool; by default read-only (and so idempotent and not destructive).
+    public init(name: String, description: String, inputSchema: Value, readOnly: Bool = true, destructive: Bool = false,
+                idempotent: Bool = true, handler: @escaping Handler) {
         self.name = name
         self.description = description
         self.inputSchema = inputSchema
         self.readOnly = readOnly
+        self.destructive = destructive
+        self.idempotent = idempotent
         self.handler = handler
     }
 
-    /// The MCP `Tool` for tools/list.
+    /// The MCP `Tool` for tools/list, with every annotation stated (their defaults assume the worst).
     var mcpTool: Tool {
         Tool(name: name, description: description, inputSchema: inputSchema,
-             annotations: .init(readOnlyHint: readOnly, openWorldHint: false))
+             annotations: .init(readOnlyHint: readOnly, destructiveHint: destructive, idempotentHint: idempotent, openWorldHint: false))
     }
 }
 

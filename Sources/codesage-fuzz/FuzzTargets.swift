@@ -60,18 +60,16 @@ enum FuzzTargets {
     // MARK: JSON-RPC and HTTP request path
 
     static let secret = "fuzz-\(UUID().uuidString)"
-    static let transport = StatelessHTTPServerTransport(logger: Logger(label: "fuzz"))
+    static let dispatcher = JSONRPCDispatcher(table: ToolTable([]))
 
-    /// The bytes as a JSON-RPC body (id rewrite and restore, MCP message decoding, tool-argument checks),
-    /// then as raw bytes into NIO's HTTP decoder and the server's request handler. The handler has a bearer
-    /// token nobody can guess, so no request reaches the MCP transport (whose tasks would outlive the input).
+    /// The bytes as a JSON-RPC body (the dispatcher's envelope decoding and revision checks, MCP message
+    /// decoding, tool-argument checks), then as raw bytes into NIO's HTTP decoder and the server's request
+    /// handler. The handler has a bearer token nobody can guess, so no request reaches the dispatcher's
+    /// tasks (which would outlive the input).
     static func request(_ data: [UInt8]) {
         let body = Data(data)
-        if let (rewritten, original) = RequestIDs.rewrite(body) {
-            let restored = RequestIDs.restore(rewritten, original: original)
-            guard let object = (try? JSONSerialization.jsonObject(with: restored)) as? [String: Any], object["id"] != nil else {
-                violated("request: a rewritten request lost its id")
-            }
+        if let message = try? JSONDecoder().decode(Incoming.self, from: body) {
+            _ = ProtocolRevision.of(message, headers: ["mcp-protocol-version": "2026-07-28", "mcp-method": message.method ?? ""])
         }
         if let call = try? JSONDecoder().decode(Request<CallTool>.self, from: body) {
             let args = ToolArguments(call.params.arguments ?? [:], tool: call.params.name)
@@ -86,7 +84,7 @@ enum FuzzTargets {
         do {
             try channel.pipeline.syncOperations.configureHTTPServerPipeline()
             try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(
-                transport: transport, activity: HTTPActivity(), maxBodyBytes: 4096, authToken: secret, metricsText: { "" }))
+                dispatcher: dispatcher, activity: HTTPActivity(), maxBodyBytes: 4096, authToken: secret, metricsText: { "" }))
             var buffer = channel.allocator.buffer(capacity: data.count)
             buffer.writeBytes(data)
             try channel.writeInbound(buffer)

@@ -15,7 +15,7 @@ import time
 
 import anyio
 import httpx2
-from mcp import ClientSession, StdioServerParameters
+from mcp import Client, ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -354,6 +354,99 @@ async def http_token(root):
         process.wait(10)
 
 
+MODERN = "2026-07-28"
+
+
+def modern_request(rid, method, params=None, caps=True):
+    meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"}}
+    if caps:
+        meta["io.modelcontextprotocol/clientCapabilities"] = {}
+    return {"jsonrpc": "2.0", "id": rid, "method": method, "params": {**(params or {}), "_meta": meta}}
+
+
+async def http_modern(root):
+    """MCP 2026-07-28 (stateless, no initialize) with the official client's modern mode, then the revision's rules raw."""
+    port = free_port()
+    process = start_http(["--http", f"127.0.0.1:{port}"])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await wait_healthy(url)
+        async with Client(url + "/mcp") as client:  # mode="auto": server/discover first, modern when answered
+            check(client.protocol_version == MODERN, f"modern: negotiated {client.protocol_version}")
+            check(client.server_info is not None and client.server_info.name == "codesage", f"modern: serverInfo in _meta: {client.server_info}")
+            tools = (await client.list_tools()).tools
+            check([t.name for t in tools][:3] == ["index_codebase", "semantic_search_codebase", "search_codebase"] and len(tools) == 14,
+                  f"modern: tools in the table's order: {[t.name for t in tools]}")
+            index = next(t for t in tools if t.name == "index_codebase")
+            clear = next(t for t in tools if t.name == "clear_cache")
+            search = next(t for t in tools if t.name == "search_codebase")
+            check(index.annotations.read_only_hint is False and index.annotations.idempotent_hint is True
+                  and index.annotations.destructive_hint is False, f"modern: index_codebase annotations: {index.annotations}")
+            check(search.annotations.read_only_hint is True and clear.annotations.read_only_hint is False, "modern: read-only hints")
+            r = await client.call_tool("search_codebase", {"path": root, "query": "OpenSocket", "mode": "keyword"})
+            check(not r.is_error and text_of(r).startswith("1. pkg/net.go"), f"modern: keyword search: {text_of(r)[:200]}")
+            seen = []
+
+            async def progress(value, total, message):
+                seen.append((value, total, message))
+
+            r = await client.call_tool("index_codebase", {"path": root, "rebuild": True}, progress_callback=progress)
+            check(not r.is_error and "done" in text_of(r), f"modern: index_codebase: {text_of(r)[:200]}")
+            values = [v for v, _, _ in seen]
+            check(len(seen) >= 2 and values == sorted(values) and len(set(values)) == len(values) and seen[-1][2] == "published",
+                  f"modern: progress over the request's SSE stream, increasing, ending at published: {seen}")
+
+        headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+                   "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/list"}
+        async with http_client() as http:
+            async def post(body, extra=None, drop=()):
+                h = {k: v for k, v in {**headers, **(extra or {})}.items() if k not in drop}
+                r = await http.post(url + "/mcp", content=json.dumps(body).encode(), headers=h)
+                return r.status_code, (r.json() if r.content else None), r.headers
+            status, body, _ = await post(modern_request(1, "server/discover"), {"Mcp-Method": "server/discover"})
+            result = body.get("result", {})
+            check(status == 200 and MODERN in result.get("supportedVersions", []) and "2025-06-18" in result["supportedVersions"]
+                  and result.get("resultType") == "complete" and result.get("ttlMs", -1) >= 0 and result.get("cacheScope") in ("public", "private")
+                  and "tools" in result.get("capabilities", {}), f"modern: server/discover: {body}")
+            status, body, _ = await post(modern_request("list-1", "tools/list"))
+            result = body.get("result", {})
+            check(status == 200 and body.get("id") == "list-1" and len(result.get("tools", [])) == 14 and result.get("cacheScope")
+                  and "ttlMs" in result and result.get("resultType") == "complete", f"modern: tools/list: {str(body)[:300]}")
+            for rid in ["a string id", 12345678901234, 7]:
+                status, body, _ = await post(modern_request(rid, "tools/list"))
+                check(body.get("id") == rid and type(body.get("id")) is type(rid), f"modern: id {rid!r} preserved: {body.get('id')!r}")
+            status, body, _ = await post(modern_request(2, "tools/list"), drop=("MCP-Protocol-Version",))
+            check(status == 400 and body["error"]["code"] == -32020, f"modern: a missing MCP-Protocol-Version is refused: {status} {body}")
+            status, body, _ = await post(modern_request(3, "tools/list"), {"Mcp-Method": "tools/call"})
+            check(status == 400 and body["error"]["code"] == -32020 and body["id"] == 3, f"modern: Mcp-Method mismatch: {status} {body}")
+            call = modern_request(4, "tools/call", {"name": "get_configuration", "arguments": {}})
+            status, body, _ = await post(call, {"Mcp-Method": "tools/call", "Mcp-Name": "clear_cache"})
+            check(status == 400 and body["error"]["code"] == -32020, f"modern: Mcp-Name mismatch: {status} {body}")
+            status, body, _ = await post(call, {"Mcp-Method": "tools/call", "Mcp-Name": "=?base64?Z2V0X2NvbmZpZ3VyYXRpb24=?="})
+            check(status == 200 and body["result"]["isError"] is False, f"modern: a base64-encoded Mcp-Name is decoded: {status} {str(body)[:200]}")
+            odd = modern_request(5, "tools/list")
+            odd["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = "1900-01-01"
+            status, body, _ = await post(odd, {"MCP-Protocol-Version": "1900-01-01"})
+            check(status == 400 and body["error"]["code"] == -32022 and MODERN in body["error"]["data"]["supported"]
+                  and body["error"]["data"]["requested"] == "1900-01-01", f"modern: unsupported version: {status} {body}")
+            status, body, _ = await post(modern_request(6, "tools/list", caps=False))
+            check(status == 400 and body["error"]["code"] == -32602, f"modern: missing clientCapabilities: {status} {body}")
+            status, body, _ = await post(modern_request(7, "no/such/method"), {"Mcp-Method": "no/such/method"})
+            check(status == 404 and body["error"]["code"] == -32601, f"modern: unknown method: {status} {body}")
+            note = modern_request(0, "notifications/progress")
+            del note["id"]
+            status, body, _ = await post(note, {"Mcp-Method": "notifications/progress"})
+            check(status == 202 and body is None, f"modern: a notification gets 202 and no body: {status} {body}")
+            r = await http.post(url + "/mcp", content=b'[{"jsonrpc":"2.0","id":1,"method":"tools/list"}]', headers=headers)
+            check(r.status_code == 400 and r.json()["error"]["code"] == -32600, f"modern: a batch is refused: {r.status_code} {r.text}")
+            for verb in ("GET", "DELETE"):
+                r = await http.request(verb, url + "/mcp", headers=headers)
+                check(r.status_code == 405, f"modern: {verb} /mcp gives 405: {r.status_code}")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 async def http_sigterm(root, folder):
     """SIGTERM to `serve --http` with requests in flight: each is answered, then the server exits 0."""
     trees = []
@@ -420,6 +513,7 @@ async def main():
         root = make_repository(folder)
         for name, run in [("stdio", lambda: stdio(root)), ("tcp", lambda: http_tcp(root)),
                           ("unix", lambda: http_unix(root, folder)), ("token", lambda: http_token(root)),
+                          ("HTTP, MCP 2026-07-28", lambda: http_modern(root)),
                           ("HTTP, SIGTERM with requests in flight", lambda: http_sigterm(root, folder)),
                           ("stdio, model TTL", lambda: model_ttl(root)), ("stdio, memory budget", lambda: memory_budget(root))]:
             started = time.monotonic()

@@ -15,7 +15,9 @@ public enum IndexTools {
                 "background": Schema.boolean("Return a job id immediately instead of waiting (default false)."),
                 "rebuild": Schema.boolean("Re-read and re-chunk every file (default false)."),
                 "job_id": Schema.string("Report on an earlier background run instead of starting one."),
-            ])
+            ]),
+            // It writes the index folder; a second run over an unchanged tree changes nothing.
+            readOnly: false, destructive: false, idempotent: true
         ) { arguments in
             let args = ToolArguments(arguments, tool: "index_codebase")
             try args.rejectUnknown(allowed: ["path", "background", "rebuild", "job_id"])
