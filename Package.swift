@@ -87,12 +87,16 @@ let package = Package(
         ),
 
         // Small-m matrix products on weights in place (single queries): AVX2+FMA chosen at run time.
-        .target(name: "CKernels"),
+        // Optimised in debug builds too (see Embedding).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
 
         // all-MiniLM-L6-v2 in Swift: tokenizer, safetensors, encoder, int8 weights; EncoderEmbedder, the model as a TextEmbedder.
         .target(
             name: "Embedding",
-            dependencies: ["CodeSageCore", "Platform", "CBLAS", "CKernels", "Buffers"]
+            dependencies: ["CodeSageCore", "Platform", "CBLAS", "CKernels", "Buffers"],
+            // Optimised in debug builds too: the test suite and the debug binary it drives embed thousands of
+            // texts, and at -Onone the golden int8 test alone took 144 s (docs/architecture.md).
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
 
         // What a repository is made of: languages, discovery (ignore rules, wildmatch), source text,

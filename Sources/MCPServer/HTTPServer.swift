@@ -195,14 +195,14 @@ package final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendab
         case (.GET, "/healthz"):
             write(status: 200, headers: ["Content-Type": "text/plain"], body: Data("ok\n".utf8), head: requestHead, context: context)
         case (.GET, "/metrics"):
-            // Rendered on a Dispatch thread: it reads /proc/self/smaps and the caches' counters, and the
+            // Rendered on the blocking pool: it reads /proc/self/smaps and the caches' counters, and the
             // event loop serves every other client (/healthz included) meanwhile.
             let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
             let handlerBox = NIOLoopBound(self, eventLoop: context.eventLoop)
             let loop = context.eventLoop
             let render = metricsText
-            DispatchQueue.global().async {
-                let text = render()
+            Task {
+                let text = (try? await offPool(render)) ?? ""
                 loop.execute {
                     handlerBox.value.write(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], body: Data(text.utf8),
                                            head: requestHead, context: contextBox.value)

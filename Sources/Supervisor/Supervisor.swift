@@ -50,25 +50,11 @@ public final class Supervisor: @unchecked Sendable {
         }
     }
 
-    /// The supervisor's private record of one worker.
-    private struct Record {
-        var pid: Int32?
-        var started = ContinuousClock.now
-        /// Crashes in a row (reset when a worker lives a minute).
-        var crashes = 0
-        var nextStart: ContinuousClock.Instant? = .now
-        /// Why the supervisor itself stopped this worker (it is restarted at once, without backoff).
-        var stopReason: String?
-        var killAt: ContinuousClock.Instant?
-        var lastCleanupRequest: ContinuousClock.Instant?
-        var restarts = 0
-    }
-
     private let options: Options
     private let logger: Logger
     private let paths: SupervisorPaths
-    private var records: [Record]
-    private var publishedGeneration: Int64 = -1
+    /// Every decision; this class only carries them out.
+    private var machine: SupervisorMachine
     private let signals = SignalFlags()
     private var signalSources: [DispatchSourceSignal] = []
 
@@ -76,7 +62,13 @@ public final class Supervisor: @unchecked Sendable {
         self.options = options
         self.logger = logger
         paths = SupervisorPaths(socketDirectory: options.socketDirectory)
-        records = Array(repeating: Record(), count: options.placements.count)
+        var limits = SupervisorMachine.Limits()
+        limits.heartbeatTimeout = options.heartbeatTimeout
+        limits.startupGrace = options.startupGrace
+        limits.drainDeadline = options.drainDeadline
+        limits.softLimit = options.softLimit
+        limits.hardLimit = options.hardLimit
+        machine = SupervisorMachine(slots: options.placements.count, limits: limits)
     }
 
     /// Runs until SIGTERM or SIGINT, then drains the workers and returns. Runs on a thread of its own,
@@ -98,195 +90,132 @@ public final class Supervisor: @unchecked Sendable {
         try result.get()
     }
 
+    /// Feeds the machine what happens (signals, exits, the fleet's heartbeats and PSS, new generations)
+    /// and carries out its actions, until it has stopped. SIGTERM is honoured in every phase, the initial
+    /// index build included.
     private func loop() throws(CodeSageError) {
         installSignalHandlers()
         let block = try ControlBlock.create(name: paths.controlBlockName, lockPath: paths.lockPath,
                                             maxWorkers: options.placements.count, numaNodes: options.numaNodes)
         defer { block.unlink() }
-        try ensureIndex()
-        try publishGeneration(block, force: true)
+        let indexed = try IndexManifest.read(path: options.layout.manifestPath) != nil
         logger.info("supervisor \(Processes.currentPID): \(options.placements.count) workers on \(options.socketDirectory), control block \(block.name)")
-
+        execute(machine.handle(.start(indexed: indexed)), block)
         var lastSlowCheck = ContinuousClock.now - .seconds(10)
         while true {
-            if signals.take(SIGTERM) || signals.take(SIGINT) {
-                shutDown(block)
+            if case .stopped(let failure) = machine.phase {
+                if let failure { throw CodeSageError(.io, failure) }
                 return
             }
+            if signals.take(SIGTERM) || signals.take(SIGINT) { execute(machine.handle(.terminate(now: .now)), block) }
             if signals.take(SIGHUP) {
                 logger.info("SIGHUP: checking for a new index generation")
-                try? publishGeneration(block, force: false)
+                publishNewest(block)
             }
-            for (pid, exit) in Processes.reapEnded() { workerEnded(pid: pid, exit: exit) }
+            for (pid, exit) in Processes.reapEnded() {
+                execute(machine.handle(.exited(pid: ProcessID(pid), exit: exit, now: .now)), block)
+            }
             let now = ContinuousClock.now
-            for slot in records.indices {
-                if records[slot].pid == nil, let due = records[slot].nextStart, due <= now { start(slot) }
-                if let pid = records[slot].pid { watch(slot, pid: pid, block: block, now: now) }
-            }
-            if now - lastSlowCheck >= .seconds(1) {
-                lastSlowCheck = now
-                enforceBudgets(block, now: now)
-                try? publishGeneration(block, force: false)
-            }
+            let slow = now - lastSlowCheck >= .seconds(1)
+            if slow { lastSlowCheck = now }
+            execute(machine.handle(.tick(now: now, observations: observe(block, withMemory: slow))), block)
+            if slow || machine.published == nil { publishNewest(block) }
             Thread.sleep(forTimeInterval: 0.05)
         }
     }
 
-    // MARK: workers
-
-    private func start(_ slot: Int) {
-        let placement = options.placements[slot]
-        var arguments = ["worker"] + options.sharedArguments + [
-            "--slot", String(slot), "--socket-dir", options.socketDirectory, "--path", options.layout.root,
-            "--control-block", paths.controlBlockName, "--supervisor-pid", String(Processes.currentPID),
-        ]
-        if let node = placement.node { arguments += ["--node", String(node)] }
-        if let cpus = placement.cpus { arguments += ["--cpus", CPUAffinity.compress(cpus)] }
-        do {
-            let pid = try Processes.spawn(executable: options.executable, arguments: arguments, environment: options.environment)
-            records[slot].pid = pid
-            records[slot].started = .now
-            records[slot].nextStart = nil
-            records[slot].stopReason = nil
-            records[slot].killAt = nil
-            logger.info("worker \(slot): started, pid \(pid)\(placement.node.map { ", NUMA node \($0)" } ?? "")\(placement.cpus.map { ", CPUs \(CPUAffinity.compress($0))" } ?? "")")
-        } catch {
-            logger.error("worker \(slot): \(error.description)")
-            records[slot].crashes += 1
-            records[slot].nextStart = .now + backoff(records[slot].crashes)
+    /// What the control block and /proc say of each running worker (PSS only `withMemory`: it reads smaps).
+    private func observe(_ block: ControlBlock, withMemory: Bool) -> [Int: SupervisorMachine.Observation] {
+        var seen: [Int: SupervisorMachine.Observation] = [:]
+        for (slot, worker) in machine.workers.enumerated() {
+            guard let pid = worker.pid else { continue }
+            let published = block.slot(slot)
+            let attached = published.pid == pid.rawValue
+            let age: Duration? = attached && published.heartbeatNanoseconds > 0
+                ? .nanoseconds(Int64(min(MonotonicClock.nanoseconds() &- published.heartbeatNanoseconds, UInt64(Int64.max)))) : nil
+            let pss = withMemory && attached ? (try? ProcessMemory.read(pid: String(pid.rawValue)))?.pss : nil
+            seen[slot] = .init(attachedPID: attached ? pid : nil, heartbeatAge: age, pss: pss)
         }
+        return seen
     }
 
-    private func workerEnded(pid: Int32, exit: Processes.Exit) {
-        guard let slot = records.firstIndex(where: { $0.pid == pid }) else { return }
-        var record = records[slot]
-        record.pid = nil
-        record.restarts += 1
-        if let reason = record.stopReason {
-            logger.warning("worker \(slot) (pid \(pid)) \(exit) after being stopped: \(reason); restarting")
-            record.nextStart = .now
-        } else {
-            if ContinuousClock.now - record.started >= .seconds(60) { record.crashes = 0 }
-            let delay = backoff(record.crashes)
-            record.crashes += 1
-            logger.warning("worker \(slot) (pid \(pid)) \(exit); restarting in \(delay)")
-            record.nextStart = .now + delay
-        }
-        records[slot] = record
+    /// Tells the machine the manifest's generation (it publishes it when it is new).
+    private func publishNewest(_ block: ControlBlock) {
+        guard case .running = machine.phase else { return }
+        guard let manifest = try? IndexManifest.read(path: options.layout.manifestPath) else { return }
+        execute(machine.handle(.generation(Generation(manifest.generation), now: .now)), block)
     }
 
-    /// No wait for a first crash; then 0.5 s doubling to 10 s while a worker keeps crashing.
-    private func backoff(_ crashes: Int) -> Duration {
-        crashes == 0 ? .zero : .milliseconds(min(10_000, 500 << min(crashes - 1, 5)))
-    }
+    // MARK: carrying out actions
 
-    /// Replaces a worker whose heartbeat stopped; escalates a drain that overran its deadline.
-    private func watch(_ slot: Int, pid: Int32, block: ControlBlock, now: ContinuousClock.Instant) {
-        if let killAt = records[slot].killAt, now >= killAt {
-            logger.warning("worker \(slot) (pid \(pid)) did not drain in time; SIGKILL")
-            Processes.send(SIGKILL, to: pid)
-            records[slot].killAt = nil
-            return
-        }
-        guard records[slot].stopReason == nil else { return }
-        let published = block.slot(slot)
-        let silent: Duration
-        if published.pid == pid, published.heartbeatNanoseconds > 0 {
-            let age = MonotonicClock.nanoseconds() &- published.heartbeatNanoseconds
-            silent = .nanoseconds(Int64(min(age, UInt64(Int64.max))))
-            guard silent > options.heartbeatTimeout else { return }
-        } else {
-            silent = now - records[slot].started
-            guard silent > options.startupGrace else { return }
-        }
-        logger.warning("worker \(slot) (pid \(pid)) has not heartbeaten for \(silent); replacing it (SIGKILL)")
-        records[slot].stopReason = "hung (no heartbeat for \(silent))"
-        Processes.send(SIGKILL, to: pid)
-    }
-
-    /// Reads each worker's PSS from /proc (not the worker's own report): over the soft limit asks it to
-    /// clean up (at most every 5 s), over the hard limit drains and restarts it. Only workers that have
-    /// attached count (a process still starting has nothing to clean). One cleanup generation carries one
-    /// target, so when several workers are over in the same round the request is for every worker: a
-    /// second targeted request would overwrite the first before its worker read it.
-    private func enforceBudgets(_ block: ControlBlock, now: ContinuousClock.Instant) {
-        var overSoft: [(slot: Int, pid: Int32, pss: UInt64)] = []
-        for slot in records.indices {
-            guard let pid = records[slot].pid, records[slot].stopReason == nil, block.slot(slot).pid == pid,
-                  let memory = try? ProcessMemory.read(pid: String(pid)) else { continue }
-            if options.hardLimit > 0, memory.pss > options.hardLimit {
-                logger.warning("worker \(slot) (pid \(pid)): PSS \(memory.pss >> 20) MiB over the hard limit \(options.hardLimit >> 20) MiB; draining and restarting it")
-                records[slot].stopReason = "over the hard limit (PSS \(memory.pss >> 20) MiB)"
-                records[slot].killAt = now + options.drainDeadline
-                Processes.send(SIGTERM, to: pid)
-            } else if options.softLimit > 0, memory.pss > options.softLimit {
-                if let last = records[slot].lastCleanupRequest, now - last < .seconds(5) { continue }
-                overSoft.append((slot, pid, memory.pss))
+    private func execute(_ actions: [SupervisorMachine.Action], _ block: ControlBlock) {
+        var queue = actions[...]
+        while let action = queue.popFirst() {
+            switch action {
+            case .spawn(let what):
+                do {
+                    let pid = try spawn(what, block: block)
+                    queue.append(contentsOf: machine.handle(.spawned(what, pid: ProcessID(pid), now: .now)))
+                } catch {
+                    queue.append(contentsOf: machine.handle(.spawnFailed(what, reason: error.description, now: .now)))
+                }
+            case .signal(let pid, let signal):
+                Processes.send(signal == .kill ? SIGKILL : SIGTERM, to: pid.rawValue)
+            case .publish(let generation):
+                publish(generation, block)
+            case .requestCleanup(let slots, let wake):
+                let generation = block.requestCleanup(slot: slots?.first)
+                for (slot, pid) in wake.sorted(by: { $0.key < $1.key }) { self.wake(slot, pid: pid, block: block) }
+                logger.info("cleanup \(generation) requested of \(slots.map { "worker \($0[0])" } ?? "every worker")")
+            case .requestShutdown:
+                block.requestShutdown()
+            case .log(.info, let message): logger.info("\(message)")
+            case .log(.warning, let message): logger.warning("\(message)")
+            case .log(.error, let message): logger.error("\(message)")
             }
         }
-        guard !overSoft.isEmpty else { return }
-        let generation = block.requestCleanup(slot: overSoft.count == 1 ? overSoft[0].slot : nil)
-        for worker in overSoft {
-            records[worker.slot].lastCleanupRequest = now
-            wake(worker.slot, pid: worker.pid, block: block)
-            logger.info("worker \(worker.slot) (pid \(worker.pid)): PSS \(worker.pss >> 20) MiB over the soft limit \(options.softLimit >> 20) MiB; cleanup \(generation) requested")
+    }
+
+    private func spawn(_ what: SupervisorMachine.Spawn, block: ControlBlock) throws(CodeSageError) -> Int32 {
+        switch what {
+        case .indexBuilder:
+            return try Processes.spawn(executable: options.executable,
+                                       arguments: ["index"] + options.sharedArguments + ["--wait", options.layout.root],
+                                       environment: options.environment)
+        case .worker(let slot):
+            let placement = options.placements[slot]
+            var arguments = ["worker"] + options.sharedArguments + [
+                "--slot", String(slot), "--socket-dir", options.socketDirectory, "--path", options.layout.root,
+                "--control-block", paths.controlBlockName, "--supervisor-pid", String(Processes.currentPID),
+            ]
+            if let node = placement.node { arguments += ["--node", String(node)] }
+            if let cpus = placement.cpus { arguments += ["--cpus", CPUAffinity.compress(cpus)] }
+            return try Processes.spawn(executable: options.executable, arguments: arguments, environment: options.environment)
         }
     }
 
-    // MARK: index
-
-    /// Builds the index of the root with a `codesage index` child when it has none yet.
-    private func ensureIndex() throws(CodeSageError) {
-        guard try IndexManifest.read(path: options.layout.manifestPath) == nil else { return }
-        logger.info("\(options.layout.root) has no index yet; building it")
-        let pid = try Processes.spawn(executable: options.executable,
-                                      arguments: ["index"] + options.sharedArguments + ["--wait", options.layout.root],
-                                      environment: options.environment)
-        let exit = try Processes.wait(for: pid)
-        guard exit == .exited(0) else { throw CodeSageError(.io, "building the index of \(options.layout.root) failed: `codesage index` \(exit)") }
-    }
-
-    /// Publishes the root's newest generation in the config area when it changed (or when `force`),
-    /// and wakes the workers to switch to it.
-    private func publishGeneration(_ block: ControlBlock, force: Bool) throws(CodeSageError) {
-        let generation = try IndexManifest.read(path: options.layout.manifestPath)?.generation ?? 0
-        guard force || generation != publishedGeneration else { return }
+    /// Writes the generation in the config area and wakes the workers to switch to it.
+    private func publish(_ generation: Generation, _ block: ControlBlock) {
         var config = ControlBlock.Config()
         config.globalBudget = options.globalBudget
         config.workerSoftLimit = options.softLimit
         config.workerHardLimit = options.hardLimit
-        config.indexGeneration = UInt64(max(0, generation))
+        config.indexGeneration = UInt64(max(0, generation.rawValue))
         config.ompThreads = UInt32(options.environment["OMP_NUM_THREADS"].flatMap { UInt32($0) } ?? 1)
         config.indexPath = options.layout.directory.utf8.count < 256 ? options.layout.directory : ""
-        try block.writeConfig(config)
-        if publishedGeneration >= 0 { logger.info("index generation \(generation) published") }
-        publishedGeneration = generation
-        for (slot, record) in records.enumerated() { if let pid = record.pid { wake(slot, pid: pid, block: block) } }
+        do {
+            try block.writeConfig(config)
+        } catch {
+            logger.error("cannot publish generation \(generation): \(error.description)")
+            return
+        }
+        for (slot, worker) in machine.workers.enumerated() { if let pid = worker.pid { wake(slot, pid: pid, block: block) } }
     }
 
     /// SIGUSR1 to a worker that has attached to the control block (and so handles it; before that the
     /// signal's default action would kill it). One that has not will read the request when it starts.
-    private func wake(_ slot: Int, pid: Int32, block: ControlBlock) {
-        if block.slot(slot).pid == pid { Processes.send(SIGUSR1, to: pid) }
-    }
-
-    // MARK: shutdown
-
-    private func shutDown(_ block: ControlBlock) {
-        logger.info("supervisor: draining \(records.compactMap(\.pid).count) workers")
-        block.requestShutdown()
-        for record in records { if let pid = record.pid { Processes.send(SIGTERM, to: pid) } }
-        let deadline = ContinuousClock.now + options.drainDeadline
-        while records.contains(where: { $0.pid != nil }) {
-            for (pid, _) in Processes.reapEnded() {
-                if let slot = records.firstIndex(where: { $0.pid == pid }) { records[slot].pid = nil }
-            }
-            if ContinuousClock.now >= deadline {
-                for record in records { if let pid = record.pid { Processes.send(SIGKILL, to: pid) } }
-            }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        logger.info("supervisor: all workers stopped")
+    private func wake(_ slot: Int, pid: ProcessID, block: ControlBlock) {
+        if block.slot(slot).pid == pid.rawValue { Processes.send(SIGUSR1, to: pid.rawValue) }
     }
 
     private func installSignalHandlers() {

@@ -269,12 +269,65 @@ def numa_plan(folder, repository):
         supervisor.stop()
 
 
+def sigterm_while_indexing(folder):
+    """SIGTERM while the supervisor builds the first index: the builder is stopped, no worker starts, exit 0."""
+    repository = os.path.join(folder, "repository-slow")
+    os.makedirs(os.path.join(repository, "src"))
+    for i in range(400):  # some seconds of embedding for a debug build
+        with open(os.path.join(repository, "src", f"m{i}.py"), "w") as f:
+            f.write(f"def function_{i}(value):\n    \"\"\"Return value plus {i}.\"\"\"\n    return value + {i}\n")
+    sockets = os.path.join(folder, "sockets-indexing")
+    os.makedirs(sockets)
+    log = open(os.path.join(folder, "supervisor-indexing.log"), "wb")
+    process = subprocess.Popen([BINARY, "supervise", "--path", repository, "--socket-dir", sockets, "--workers", "2"],
+                               stdout=log, stderr=log)
+    try:
+        builder = wait_until(lambda: any("\0index\0" in child_command(pid) for pid in children(process.pid)), 30)
+        check(builder is not None, "the supervisor starts `codesage index` for an unindexed root")
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(20)
+        elapsed = time.monotonic() - started
+        check(code == 0, f"SIGTERM during the initial index build exits 0 (got {code})")
+        check(not [n for n in os.listdir(sockets) if n.endswith(".sock")], "no worker was started")
+        say(f"SIGTERM while indexing: stopped in {elapsed:.2f} s")
+        figures["sigterm_while_indexing_seconds"] = round(elapsed, 3)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        log.close()
+
+
+def children(pid):
+    """The pids whose parent is `pid`."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
+def child_command(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def main():
     folder = tempfile.mkdtemp(prefix="codesage-sv-")
     try:
         repository = os.path.join(folder, "repository")
         make_repository(repository)
         started = time.monotonic()
+        sigterm_while_indexing(folder)
         reload_under_load(folder, repository)
         budgets(folder, repository)
         numa_plan(folder, repository)
