@@ -148,13 +148,13 @@ int cs_cb_shutdown_requested(const void *base) {
     return (int)atomic_load_explicit(&((const cs_cb_block *)base)->control.shutdown_requested, memory_order_acquire);
 }
 
-static cs_cb_slot *slot_at(void *base, uint32_t index) {
+static cs_cb_slot *slot_at(void *base, uint32_t count, uint32_t index) {
     cs_cb_block *b = base;
-    return index < b->header.max_workers ? &b->slots[index] : NULL;
+    return index < count ? &b->slots[index] : NULL;
 }
 
-void cs_cb_slot_write(void *base, uint32_t index, const cs_cb_slot_values *v) {
-    cs_cb_slot *s = slot_at(base, index);
+void cs_cb_slot_write(void *base, uint32_t count, uint32_t index, const cs_cb_slot_values *v) {
+    cs_cb_slot *s = slot_at(base, count, index);
     if (s == NULL) return;
     atomic_store_explicit(&s->pid, v->pid, memory_order_relaxed);
     atomic_store_explicit(&s->numa_node, v->numa_node, memory_order_relaxed);
@@ -170,9 +170,9 @@ void cs_cb_slot_write(void *base, uint32_t index, const cs_cb_slot_values *v) {
     atomic_store_explicit(&s->state, v->state, memory_order_release);
 }
 
-void cs_cb_slot_read(const void *base, uint32_t index, cs_cb_slot_values *out) {
+void cs_cb_slot_read(const void *base, uint32_t count, uint32_t index, cs_cb_slot_values *out) {
     memset(out, 0, sizeof *out);
-    cs_cb_slot *s = slot_at((void *)base, index);
+    cs_cb_slot *s = slot_at((void *)base, count, index);
     if (s == NULL) return;
     out->state = atomic_load_explicit(&s->state, memory_order_acquire);
     out->cleanup_generation_acked = atomic_load_explicit(&s->cleanup_generation_acked, memory_order_acquire);
@@ -187,12 +187,12 @@ void cs_cb_slot_read(const void *base, uint32_t index, cs_cb_slot_values *out) {
     out->errors_total = atomic_load_explicit(&s->errors_total, memory_order_relaxed);
 }
 
-void cs_cb_slot_heartbeat(void *base, uint32_t index, uint64_t now_ns) {
-    cs_cb_slot *s = slot_at(base, index);
+void cs_cb_slot_heartbeat(void *base, uint32_t count, uint32_t index, uint64_t now_ns) {
+    cs_cb_slot *s = slot_at(base, count, index);
     if (s != NULL) atomic_store_explicit(&s->heartbeat_ns, now_ns, memory_order_release);
 }
 
-void cs_cb_slot_set_state(void *base, uint32_t index, uint32_t state) {
-    cs_cb_slot *s = slot_at(base, index);
+void cs_cb_slot_set_state(void *base, uint32_t count, uint32_t index, uint32_t state) {
+    cs_cb_slot *s = slot_at(base, count, index);
     if (s != NULL) atomic_store_explicit(&s->state, state, memory_order_release);
 }

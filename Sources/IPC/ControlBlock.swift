@@ -17,12 +17,16 @@ public final class ControlBlock: @unchecked Sendable {
     public let size: Int
     let base: UnsafeMutableRawPointer
     private let lock: FileLock?
+    /// Slots in the mapping: the supervisor's own count, or a worker's copy taken once at validation. Every
+    /// slot access is bounded by it, never by the header that any process mapping the block can write.
+    private let slotCount: Int
 
-    private init(name: String, base: UnsafeMutableRawPointer, size: Int, lock: FileLock?) {
+    private init(name: String, base: UnsafeMutableRawPointer, size: Int, lock: FileLock?, slotCount: Int) {
         self.name = name
         self.base = base
         self.size = size
         self.lock = lock
+        self.slotCount = slotCount
     }
 
     deinit { munmap(base, size) }
@@ -49,7 +53,7 @@ public final class ControlBlock: @unchecked Sendable {
         }
         let base = try map(fd: fd, size: size, name: name)
         cs_cb_init(base, UInt32(maxWorkers), getpid(), try startTicks(pid: getpid()), UInt32(max(1, numaNodes)))
-        return ControlBlock(name: name, base: base, size: size, lock: lock)
+        return ControlBlock(name: name, base: base, size: size, lock: lock, slotCount: maxWorkers)
     }
 
     /// Opens and validates the block as a worker. With `supervisorPID`, the block must be that
@@ -72,7 +76,8 @@ public final class ControlBlock: @unchecked Sendable {
             munmap(base, size)
             throw CodeSageError(.corruptData, "control block \(name): \(describe(status))")
         }
-        return ControlBlock(name: name, base: base, size: size, lock: nil)
+        // Read once, after validation tied it to the segment's size; never re-read from shared memory.
+        return ControlBlock(name: name, base: base, size: size, lock: nil, slotCount: Int(cs_cb_max_workers(base)))
     }
 
     private static func map(fd: Int32, size: Int, name: String) throws(CodeSageError) -> UnsafeMutableRawPointer {
@@ -112,7 +117,7 @@ public final class ControlBlock: @unchecked Sendable {
 
     // MARK: header
 
-    public var maxWorkers: Int { Int(cs_cb_max_workers(base)) }
+    public var maxWorkers: Int { slotCount }
     public var supervisorPID: Int32 { cs_cb_supervisor_pid(base) }
     public var supervisorStartTicks: UInt64 { cs_cb_supervisor_start_ticks(base) }
     public var numaNodes: Int { Int(cs_cb_numa_nodes(base)) }
@@ -221,14 +226,14 @@ public final class ControlBlock: @unchecked Sendable {
         v.inflight = slot.inflight
         v.requests_total = slot.requests
         v.errors_total = slot.errors
-        cs_cb_slot_write(base, UInt32(clamping: index), &v)
+        cs_cb_slot_write(base, UInt32(slotCount), UInt32(clamping: index), &v)
     }
 
     /// Reads slot `index` (an out-of-range index reads as an empty slot). Worker-written values are hints:
     /// an unknown state reads as `.dead`.
     public func slot(_ index: Int) -> Slot {
         var v = cs_cb_slot_values()
-        cs_cb_slot_read(base, UInt32(clamping: index), &v)
+        cs_cb_slot_read(base, UInt32(slotCount), UInt32(clamping: index), &v)
         var slot = Slot()
         slot.state = WorkerState(rawValue: v.state) ?? .dead
         slot.pid = v.pid
@@ -245,5 +250,5 @@ public final class ControlBlock: @unchecked Sendable {
     }
 
     /// Stamps slot `index`'s heartbeat.
-    public func heartbeat(_ index: Int, nanoseconds: UInt64) { cs_cb_slot_heartbeat(base, UInt32(clamping: index), nanoseconds) }
+    public func heartbeat(_ index: Int, nanoseconds: UInt64) { cs_cb_slot_heartbeat(base, UInt32(slotCount), UInt32(clamping: index), nanoseconds) }
 }

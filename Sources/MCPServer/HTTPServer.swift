@@ -27,10 +27,12 @@ public final class HTTPServer: Sendable {
     /// `socketMode`, and renamed over `path`: a restarted server replaces its predecessor's socket with no
     /// moment where the path is missing (clients of the old one keep their connections). With an
     /// `authToken`, /mcp and /metrics require `Authorization: Bearer <token>` (401 otherwise);
-    /// /healthz stays open. `metricsText` renders GET /metrics (Prometheus text).
+    /// /healthz stays open. `metricsText` renders GET /metrics (Prometheus text; by default the tool table's
+    /// registry), on the blocking pool.
     public static func start(table: ToolTable, endpoint: HTTPEndpoint, socketMode: UInt32,
                              maxBodyBytes: Int, authToken: String? = nil,
-                             metricsText: @escaping @Sendable () -> String = { "" }, logger: Logger) async throws -> HTTPServer {
+                             metricsText: (@Sendable () -> String)? = nil, logger: Logger) async throws -> HTTPServer {
+        let metricsText = metricsText ?? { table.metrics.prometheus() }
         let dispatcher = JSONRPCDispatcher(table: table)
         let activity = HTTPActivity()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -42,7 +44,7 @@ public final class HTTPServer: Sendable {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPRequestHandler(dispatcher: dispatcher, activity: activity, maxBodyBytes: maxBodyBytes, authToken: authToken,
-                                           metricsText: { table.metrics.prometheus() + metricsText() }))
+                                           metricsText: metricsText))
                 }
             }
         let channel: Channel

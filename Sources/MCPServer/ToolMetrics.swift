@@ -1,6 +1,10 @@
+import CoreMetrics
 import Foundation
+import Prometheus
 
-/// Per-tool request counts, errors and latency histograms since the server started.
+/// Per-tool request counts, errors and latency histograms since the server started: kept here for
+/// get_performance_metrics (percentiles, means), and recorded through swift-metrics into this server's
+/// Prometheus registry, which renders GET /metrics.
 public final class ToolMetrics: @unchecked Sendable {
     /// Upper bounds of the latency buckets, in seconds (Prometheus `le` labels).
     public static let bucketBounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
@@ -41,8 +45,16 @@ public final class ToolMetrics: @unchecked Sendable {
     private var tools: [String: Tool] = [:]
     /// When recording started.
     public let started = Date()
+    /// This server's Prometheus registry (one per server, so that servers in one process never mix figures).
+    public let registry = PrometheusCollectorRegistry()
+    /// swift-metrics over `registry`, with the latency buckets of `bucketBounds`.
+    public let factory: PrometheusMetricsFactory
 
-    public init() {}
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["codesage_tool_duration_seconds"] = Self.bucketBounds.map { .milliseconds(Int64(($0 * 1000).rounded())) }
+        self.factory = factory
+    }
 
     /// Records one call of `tool` that took `seconds` and failed or not.
     public func record(tool: String, seconds: Double, failed: Bool) {
@@ -55,6 +67,13 @@ public final class ToolMetrics: @unchecked Sendable {
         entry.maxSeconds = max(entry.maxSeconds, seconds)
         for (index, bound) in Self.bucketBounds.enumerated() where seconds <= bound { entry.buckets[index] += 1 }
         tools[tool] = entry
+        let labels = [("tool", tool)]
+        Counter(label: "codesage_tool_requests_total", dimensions: labels, factory: factory).increment()
+        // Present (at 0) for every tool that was called, so a rate over it is defined.
+        let errors = Counter(label: "codesage_tool_errors_total", dimensions: labels, factory: factory)
+        if failed { errors.increment() }
+        Timer(label: "codesage_tool_duration_seconds", dimensions: labels, factory: factory)
+            .recordNanoseconds(Int64((seconds * 1e9).rounded()))
     }
 
     /// Every tool's figures, by name.
@@ -64,22 +83,17 @@ public final class ToolMetrics: @unchecked Sendable {
         return tools.values.sorted { $0.name < $1.name }
     }
 
-    /// Prometheus text exposition of the tool figures.
-    public func prometheus() -> String {
-        var out = "# HELP codesage_tool_requests_total MCP tool calls.\n# TYPE codesage_tool_requests_total counter\n"
-        let tools = snapshot()
-        for t in tools { out += "codesage_tool_requests_total{tool=\"\(t.name)\"} \(t.requests)\n" }
-        out += "# HELP codesage_tool_errors_total MCP tool calls that returned an error.\n# TYPE codesage_tool_errors_total counter\n"
-        for t in tools { out += "codesage_tool_errors_total{tool=\"\(t.name)\"} \(t.errors)\n" }
-        out += "# HELP codesage_tool_duration_seconds MCP tool call latency.\n# TYPE codesage_tool_duration_seconds histogram\n"
-        for t in tools {
-            for (index, bound) in Self.bucketBounds.enumerated() {
-                out += "codesage_tool_duration_seconds_bucket{tool=\"\(t.name)\",le=\"\(bound)\"} \(t.buckets[index])\n"
-            }
-            out += "codesage_tool_duration_seconds_bucket{tool=\"\(t.name)\",le=\"+Inf\"} \(t.requests)\n"
-            out += "codesage_tool_duration_seconds_sum{tool=\"\(t.name)\"} \(t.totalSeconds)\n"
-            out += "codesage_tool_duration_seconds_count{tool=\"\(t.name)\"} \(t.requests)\n"
+    private var totals: [String: Int] = [:]
+
+    /// How far the counter keyed `key` must advance to reach `total` (0 when it is there already); remembers `total`.
+    func advance(_ key: String, to total: Int) -> Int {
+        lock.withLock {
+            let delta = max(0, total - (totals[key] ?? 0))
+            totals[key] = max(total, totals[key] ?? 0)
+            return delta
         }
-        return out
     }
+
+    /// The Prometheus text exposition of everything in the registry.
+    public func prometheus() -> String { registry.emitToString() }
 }

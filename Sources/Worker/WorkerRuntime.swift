@@ -91,7 +91,7 @@ public final class WorkerRuntime: @unchecked Sendable {
         let server = try await HTTPServer.start(
             table: table, endpoint: .unix(path: socketPath), socketMode: workspace.configuration.socketMode,
             maxBodyBytes: Int(workspace.configuration.maxRequestBytes), authToken: workspace.configuration.authToken,
-            metricsText: { ServerTools.prometheus(self.workspace) }, logger: logger)
+            metricsText: { [table] in ServerTools.prometheus(self.workspace, metrics: table.metrics) }, logger: logger)
         lock.withLock {
             self.server = server
             slot.state = .ready
@@ -182,20 +182,21 @@ public final class WorkerRuntime: @unchecked Sendable {
         }
     }
 
-    /// Writes the slot: state, counters, heartbeat.
+    /// Writes the slot: state, counters, heartbeat. Four threads publish (start, heartbeat, actions,
+    /// drain); the copy is written under the lock that guards it, so the slot has one writer at a time and
+    /// a newer state is never overwritten by an older one.
     private func publish() {
         let activity = lock.withLock { server?.activity }
         let toolErrors = table.metrics.snapshot().reduce(0) { $0 + $1.errors }
-        let values = lock.withLock { () -> ControlBlock.Slot in
+        lock.withLock {
             if let activity {
                 slot.inflight = UInt64(max(0, activity.inflight))
                 slot.requests = UInt64(activity.requests)
                 slot.errors = UInt64(activity.serverErrors + toolErrors)
             }
             slot.heartbeatNanoseconds = MonotonicClock.nanoseconds()
-            return slot
+            block.writeSlot(options.slot, slot)
         }
-        block.writeSlot(options.slot, values)
     }
 
     // MARK: stopping

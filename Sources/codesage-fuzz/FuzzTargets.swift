@@ -142,7 +142,8 @@ enum FuzzTargets {
         var config = cs_cb_config_values()
         _ = cs_cb_config_read(base, &config, 4)
         var slot = cs_cb_slot_values()
-        for index in 0..<cs_cb_max_workers(base) { cs_cb_slot_read(base, index, &slot) }
+        let count = cs_cb_max_workers(base)  // validated against the mapping's size just above
+        for index in 0..<count { cs_cb_slot_read(base, count, index, &slot) }
     }
 }
 

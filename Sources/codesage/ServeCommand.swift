@@ -30,10 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
                 return
             }
             let workspace = Workspace(configuration: configuration, startBackgroundWork: false)
-            let server = try await HTTPServer.start(table: CodeToolTable.make(workspace: workspace), endpoint: endpoint,
+            let table = CodeToolTable.make(workspace: workspace)
+            let server = try await HTTPServer.start(table: table, endpoint: endpoint,
                                                     socketMode: configuration.socketMode, maxBodyBytes: Int(configuration.maxRequestBytes),
                                                     authToken: configuration.authToken,
-                                                    metricsText: { ServerTools.prometheus(workspace) }, logger: CLI.logger)
+                                                    metricsText: { ServerTools.prometheus(workspace, metrics: table.metrics) }, logger: CLI.logger)
             // SIGTERM or SIGINT: stop accepting, answer what is in flight (up to the deadline), then exit.
             let group = ServiceGroup(configuration: .init(
                 // Shutdown runs last to first: the server drains before the background work stops.

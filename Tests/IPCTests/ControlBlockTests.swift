@@ -106,6 +106,23 @@ struct ControlBlockTests {
         #expect(throws: CodeSageError.self) { try ControlBlock.open(name: tiny) }
     }
 
+    @Test("slot bounds come from each process's own count: a worker that rewrites the header's worker count reaches nothing outside the mapping")
+    func privateSlotCount() throws {
+        let (segment, lock) = Self.names()
+        let supervisor = try ControlBlock.create(name: segment, lockPath: lock, maxWorkers: 2)
+        defer { supervisor.unlink() }
+        let worker = try ControlBlock.open(name: segment)
+        // header.max_workers (offset 28: magic 8, version 4, header size 4, total size 8, pid 4), as a hostile worker would.
+        worker.base.storeBytes(of: UInt32(1_000_000), toByteOffset: 28, as: UInt32.self)
+        #expect(supervisor.maxWorkers == 2 && worker.maxWorkers == 2)
+        var slot = ControlBlock.Slot()
+        slot.pid = 77
+        worker.writeSlot(500_000, slot)  // far past the mapping: ignored
+        #expect(supervisor.slot(500_000).pid == 0 && supervisor.slot(500_000).state == .empty && supervisor.slot(999_999).pid == 0)
+        worker.writeSlot(1, slot)
+        #expect(supervisor.slot(1).pid == 77)
+    }
+
     @Test("the seqlock never lets a reader see a half-written configuration")
     func seqlock() async throws {
         let (segment, lock) = Self.names()

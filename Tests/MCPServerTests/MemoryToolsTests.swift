@@ -138,6 +138,33 @@ struct MemoryToolsTests {
                 && (vectors["bytes"]?.intValue ?? 0) > 0, "\(vectors)")
     }
 
+    @Test("/metrics: counters typed as counters, latency as a histogram, memory in exact bytes, each open index")
+    func prometheusText() async throws {
+        let h = try Harness()
+        defer { h.cleanUp() }
+        _ = await h.call("index_codebase", ["path": .string(h.root)])
+        _ = await h.search("parse config")
+        _ = await h.call("read_code_file", ["path": .string(h.root), "file": .string("missing.py")])  // an error
+        let text = ServerTools.prometheus(h.workspace, metrics: h.table.metrics)
+        let lines = text.split(separator: "\n").map(String.init)
+        func type(_ name: String) -> String? {
+            lines.first { $0.hasPrefix("# TYPE \(name) ") }.map { String($0.split(separator: " ")[3]) }
+        }
+        #expect(type("codesage_tool_requests_total") == "counter" && type("codesage_tool_errors_total") == "counter")
+        #expect(type("codesage_memory_cleanups_total") == "counter" && type("codesage_cache_hits_total") == "counter")
+        #expect(type("codesage_tool_duration_seconds") == "histogram" && type("codesage_memory_rss_bytes") == "gauge")
+        #expect(lines.contains("codesage_tool_errors_total{tool=\"read_code_file\"} 1"))
+        #expect(lines.contains("codesage_tool_requests_total{tool=\"search_codebase\"} 1"))
+        #expect(lines.contains { $0.hasPrefix("codesage_tool_duration_seconds_bucket{tool=\"search_codebase\",le=\"0.001\"}") })
+        let rss = try #require(lines.first { $0.hasPrefix("codesage_memory_rss_bytes ") }.flatMap { Double($0.split(separator: " ")[1]) })
+        #expect(rss > 1_000_000 && rss.truncatingRemainder(dividingBy: 4096) == 0, "RSS in bytes, whole pages: \(rss)")
+        let root = h.workspace.openEngines.keys.first ?? ""
+        #expect(lines.contains { $0.hasPrefix("codesage_index_generation{root=\"\(root)\"} ") })
+        // A counter kept elsewhere only moves forward: a second scrape does not add it twice.
+        let again = ServerTools.prometheus(h.workspace, metrics: h.table.metrics).split(separator: "\n")
+        #expect(again.filter { $0.hasPrefix("codesage_memory_cleanups_total ") } == lines.filter { $0.hasPrefix("codesage_memory_cleanups_total ") }.map { Substring($0) })
+    }
+
     @Test("the model is unloaded after CODESAGE_MODEL_CACHE_TTL_MINUTES idle and reloaded on demand")
     func modelTTL() async throws {
         // 0.3 s; no memory manager: in a parallel run the process's RSS (other tests' models) would make it

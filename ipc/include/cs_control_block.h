@@ -87,11 +87,13 @@ uint64_t cs_cb_cleanup_generation(const void *base);
 void cs_cb_request_shutdown(void *base);
 int cs_cb_shutdown_requested(const void *base);
 
-/* Slots: slot i is written only by worker i. Out-of-range indices are ignored (writes) or read as empty. */
-void cs_cb_slot_write(void *base, uint32_t index, const cs_cb_slot_values *values);
-void cs_cb_slot_read(const void *base, uint32_t index, cs_cb_slot_values *out);
-void cs_cb_slot_heartbeat(void *base, uint32_t index, uint64_t now_ns);
-void cs_cb_slot_set_state(void *base, uint32_t index, uint32_t state);
+/* Slots: slot i is written only by worker i. `count` is the caller's own record of how many slots the
+   mapping holds (the supervisor's from create, a worker's from validation), never header.max_workers,
+   which any process mapping the block can write. Out-of-range indices are ignored (writes) or read as empty. */
+void cs_cb_slot_write(void *base, uint32_t count, uint32_t index, const cs_cb_slot_values *values);
+void cs_cb_slot_read(const void *base, uint32_t count, uint32_t index, cs_cb_slot_values *out);
+void cs_cb_slot_heartbeat(void *base, uint32_t count, uint32_t index, uint64_t now_ns);
+void cs_cb_slot_set_state(void *base, uint32_t count, uint32_t index, uint32_t state);
 
 /* Layout facts, for tests. */
 size_t cs_cb_slot_offset(uint32_t index);

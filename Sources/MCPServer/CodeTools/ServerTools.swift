@@ -2,6 +2,7 @@ import Caching
 import CodeSageCore
 import Foundation
 import CodeSageService
+import CoreMetrics
 import MemoryManagement
 import MCP
 import Platform
@@ -61,24 +62,53 @@ public enum ServerTools {
         }
     }
 
-    /// Process memory, model and index figures in Prometheus text (appended to the tool metrics on /metrics).
-    public static func prometheus(_ workspace: Workspace) -> String {
-        guard let stats = try? workspace.memoryReport() else { return "" }
-        let mebibyte = 1_048_576.0
-        func gauge(_ name: String, _ help: String, _ value: Double) -> String {
-            "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
+    /// GET /metrics: process memory (bytes, from /proc/self/smaps_rollup), the model, the caches and pools,
+    /// the memory manager's cleanups and each open index, recorded into `metrics`' registry through
+    /// swift-metrics, then the whole registry (tool calls included) as Prometheus text. It reads no full
+    /// smaps and takes no lock held across a model load.
+    public static func prometheus(_ workspace: Workspace, metrics: ToolMetrics) -> String {
+        let factory = metrics.factory
+        func gauge(_ name: String, _ value: Double, _ labels: [(String, String)] = []) {
+            Gauge(label: name, dimensions: labels, factory: factory).record(value)
         }
-        return gauge("codesage_memory_rss_bytes", "Resident set size.", stats.rssMb * mebibyte)
-            + gauge("codesage_memory_pss_bytes", "Proportional set size.", stats.pssMb * mebibyte)
-            + gauge("codesage_memory_uss_bytes", "Private (unique) set size.", stats.ussMb * mebibyte)
-            + gauge("codesage_memory_shared_bytes", "Shared resident memory.", stats.sharedMb * mebibyte)
-            + gauge("codesage_memory_limit_bytes", "CODESAGE_MEMORY_LIMIT.", stats.limitMb * mebibyte)
-            + gauge("codesage_model_loaded", "1 when the embedding model is loaded.", stats.modelCacheStats.loaded ? 1 : 0)
-            + gauge("codesage_model_resident_bytes", "Resident bytes of the mapped model weights.", Double(stats.modelCacheStats.bytesResident))
-            + gauge("codesage_memory_cleanups_total", "Cleanups run by the memory manager.", Double(stats.memoryManager.cleanups))
-            + stats.cacheMemoryBreakdown.sorted { $0.key < $1.key }.map {
-                gauge("codesage_cache_\($0.key)_bytes", "Bytes held by the \($0.key) cache.", Double($0.value))
-            }.joined()
-            + gauge("codesage_open_indexes", "Index snapshots open for search.", Double(stats.openIndexes))
+        if let process = try? ProcessMemory.read() {
+            gauge("codesage_memory_rss_bytes", Double(process.rss))
+            gauge("codesage_memory_pss_bytes", Double(process.pss))
+            gauge("codesage_memory_uss_bytes", Double(process.uss))
+            gauge("codesage_memory_shared_bytes", Double(process.shared))
+            gauge("codesage_memory_swap_bytes", Double(process.swap))
+        }
+        gauge("codesage_memory_limit_bytes", Double(workspace.configuration.memoryLimitBytes))
+        let model = workspace.models.stats()
+        gauge("codesage_model_loaded", model.loaded ? 1 : 0)
+        gauge("codesage_model_mapped_bytes", Double(model.bytesMapped))
+        gauge("codesage_model_resident_bytes", Double(model.bytesResident))
+        for cache in workspace.caches {
+            let stats = cache.statistics()
+            gauge("codesage_cache_bytes", Double(stats.bytes), [("cache", cache.name)])
+            gauge("codesage_cache_entries", Double(stats.entries), [("cache", cache.name)])
+            recordTotal("codesage_cache_hits_total", stats.hits, [("cache", cache.name)], in: metrics)
+            recordTotal("codesage_cache_misses_total", stats.misses, [("cache", cache.name)], in: metrics)
+        }
+        gauge("codesage_pool_idle_bytes", Double(workspace.pools.reduce(0) { $0 + $1.statistics().idleBytes }))
+        recordTotal("codesage_memory_cleanups_total", workspace.memoryManager.report().cleanups, [], in: metrics)
+        let engines = workspace.openEngines
+        gauge("codesage_open_indexes", Double(engines.count))
+        for (root, engine) in engines {
+            let manifest = engine.snapshot.manifest
+            gauge("codesage_index_generation", Double(manifest.generation), [("root", root)])
+            gauge("codesage_index_files", Double(manifest.files), [("root", root)])
+            gauge("codesage_index_chunks", Double(manifest.chunks), [("root", root)])
+            gauge("codesage_index_vector_bytes", Double(manifest.vectors?.bytes ?? 0), [("root", root)])
+        }
+        return metrics.prometheus()
+    }
+
+    /// Brings counter `name` up to `total` (a count kept elsewhere that only grows): counters are typed
+    /// as counters, not as gauges.
+    static func recordTotal(_ name: String, _ total: Int, _ labels: [(String, String)], in metrics: ToolMetrics) {
+        let delta = metrics.advance(name + labels.map { "|\($0.1)" }.joined(), to: total)
+        let counter = Counter(label: name, dimensions: labels, factory: metrics.factory)
+        if delta > 0 { counter.increment(by: delta) }
     }
 }
