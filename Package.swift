@@ -139,6 +139,7 @@ let package = Package(
                 "CodeSageCore", "Platform", "Buffers", "Caching", "MemoryManagement", "Embedding", "SourceModel",
                 "IndexStore", "Indexing", "Search", "CodeInsight",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -165,6 +166,7 @@ let package = Package(
             dependencies: [
                 "CodeSageCore", "Platform", "IPC", "CodeSageService", "MCPServer",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 

@@ -1,3 +1,4 @@
+import Logging
 import ServiceLifecycle
 
 /// The workspace's background work (model idle timer, memory manager, adaptive sizer) as a service of
@@ -14,5 +15,21 @@ public struct BackgroundWorkService: Service {
         workspace.startBackgroundWork()
         defer { workspace.stopBackgroundWork() }
         try? await gracefulShutdown()
+    }
+}
+
+/// How a server process runs: one ServiceGroup of the workspace's background work and the process's main
+/// service (an HTTP server, a worker), shut down gracefully on SIGTERM or SIGINT, last service first (the
+/// main service drains, then the background work stops), and when the main service ends on its own.
+public enum ServerLifecycle {
+    /// Runs `main` beside `workspace`'s background work until shutdown.
+    public static func run(_ main: some Service, workspace: Workspace, logger: Logger) async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: BackgroundWorkService(workspace: workspace), successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
+                .init(service: main, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }

@@ -6,11 +6,12 @@ import Logging
 import CodeSageService
 import MCPServer
 import Platform
+import ServiceLifecycle
 
 /// One worker process of `codesage supervise`: attached to the supervisor's control block, serving
 /// MCP Streamable HTTP on its own Unix socket, heartbeating, cleaning up and reloading when asked,
-/// draining on SIGTERM, and exiting when the supervisor dies.
-public final class WorkerRuntime: @unchecked Sendable {
+/// draining on SIGTERM (the graceful shutdown of its ServiceGroup), and exiting when the supervisor dies.
+public final class WorkerRuntime: Service, @unchecked Sendable {
     /// Where the worker stands and whom it answers to.
     public struct Options: Sendable {
         public var slot: Int
@@ -79,8 +80,8 @@ public final class WorkerRuntime: @unchecked Sendable {
     /// The worker's socket path.
     public var socketPath: String { "\(options.socketDirectory)/worker-\(options.slot).sock" }
 
-    /// Runs the worker until it is told to stop (SIGTERM, a shutdown request, the supervisor's death),
-    /// then drains and returns.
+    /// Runs the worker until it is told to stop (its group's graceful shutdown on SIGTERM or SIGINT, a
+    /// shutdown request in the control block, the supervisor's death), then drains and returns.
     public func run() async throws {
         installSignalHandlers()  // before the slot names this pid: the supervisor signals only attached workers
         publish()
@@ -98,7 +99,11 @@ public final class WorkerRuntime: @unchecked Sendable {
         }
         publish()
         logger.info("worker \(options.slot) (pid \(slot.pid)) ready on \(socketPath)")
-        await waitForStop()
+        await withGracefulShutdownHandler {
+            await waitForStop()
+        } onGracefulShutdown: { [self] in
+            requestStop()
+        }
         await drain(server)
     }
 
@@ -204,15 +209,12 @@ public final class WorkerRuntime: @unchecked Sendable {
     private var stopContinuation: CheckedContinuation<Void, Never>?
 
     private func installSignalHandlers() {
-        for signalNumber in [SIGTERM, SIGINT, SIGUSR1] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [self] in
-                if signalNumber == SIGUSR1 { scheduleActions() } else { requestStop() }
-            }
-            source.resume()
-            signalSources.append(source)
-        }
+        // SIGTERM and SIGINT belong to the ServiceGroup (graceful shutdown); SIGUSR1 is the supervisor's wake-up.
+        signal(SIGUSR1, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+        source.setEventHandler { [self] in scheduleActions() }
+        source.resume()
+        signalSources.append(source)
     }
 
     private func requestStop() {

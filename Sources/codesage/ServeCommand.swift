@@ -1,7 +1,6 @@
 import ArgumentParser
 import CodeSageCore
 import CodeSageService
-import ServiceLifecycle
 import MCPServer
 import Platform
 
@@ -36,16 +35,9 @@ struct ServeCommand: AsyncParsableCommand {
                                                     authToken: configuration.authToken,
                                                     metricsText: { ServerTools.prometheus(workspace, metrics: table.metrics) }, logger: CLI.logger)
             // SIGTERM or SIGINT: stop accepting, answer what is in flight (up to the deadline), then exit.
-            let group = ServiceGroup(configuration: .init(
-                // Shutdown runs last to first: the server drains before the background work stops.
-                services: [
-                    .init(service: BackgroundWorkService(workspace: workspace), successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
-                    .init(service: HTTPServerService(server: server, drainDeadline: Self.drainDeadline),
-                          successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: CLI.logger))
             do {
-                try await group.run()
+                try await ServerLifecycle.run(HTTPServerService(server: server, drainDeadline: Self.drainDeadline),
+                                              workspace: workspace, logger: CLI.logger)
             } catch {
                 throw CodeSageError(.internal, "the HTTP server stopped", cause: error)
             }

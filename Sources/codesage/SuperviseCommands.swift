@@ -109,13 +109,18 @@ struct WorkerCommand: AsyncParsableCommand {
                 let cpus = pinning.boundCPUs.map { "CPUs \(CPUAffinity.compress($0)) (\(pinning.threadsBound) of \(threadsBefore) threads then)" } ?? "no CPU binding"
                 CLI.logger.info("worker \(slot): \(cpus), node \(node.map(String.init) ?? "-")\(pinning.memoryPreferred ? " preferred for memory" : "")\(pinning.notes.isEmpty ? "" : "; " + pinning.notes.joined(separator: "; "))")
             }
-            let workspace = Workspace(configuration: configuration)
+            let workspace = Workspace(configuration: configuration, startBackgroundWork: false)
             let table = CodeToolTable.make(workspace: workspace)
             let options = WorkerRuntime.Options(
                 slot: slot, socketDirectory: socketDir, root: path, controlBlockName: controlBlock,
                 supervisorPID: supervisorPid, supervisorStartTicks: try ControlBlock.startTicks(pid: supervisorPid),
                 numaNode: Int32(node ?? -1))
-            try await WorkerRuntime(options: options, workspace: workspace, table: table, logger: CLI.logger).run()
+            let runtime = try WorkerRuntime(options: options, workspace: workspace, table: table, logger: CLI.logger)
+            do {
+                try await ServerLifecycle.run(runtime, workspace: workspace, logger: CLI.logger)
+            } catch {
+                throw CodeSageError(.internal, "worker \(slot) stopped", cause: error)
+            }
         }
     }
 }
