@@ -63,7 +63,7 @@ let package = Package(
         // Swift wrapper over the FAISS shim.
         .target(
             name: "VectorIndex",
-            dependencies: ["CodeSageCore", "CFaissShim", "Buffers"]
+            dependencies: ["CodeSageCore", "Platform", "CFaissShim", "Buffers"]
         ),
 
         // Cache building blocks: LZ4 (in-memory) and zstd (persistent) codecs, the LRU cache, the

@@ -62,21 +62,6 @@ faiss::IndexIVF *as_ivf(const fs_index *index) {
     return dynamic_cast<faiss::IndexIVF *>(index->index);
 }
 
-/// fsyncs the folder that holds `path`, so that a rename in it is durable.
-int fsync_parent(const std::string &path) {
-    std::string folder = ".";
-    auto slash = path.find_last_of('/');
-    if (slash != std::string::npos) folder = slash == 0 ? "/" : path.substr(0, slash);
-    int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return fail(FS_ERR_IO, errno_message("open folder", folder));
-    int rc = ::fsync(fd);
-    int saved = errno;
-    ::close(fd);
-    errno = saved;
-    if (rc != 0) return fail(FS_ERR_IO, errno_message("fsync folder", folder));
-    return FS_OK;
-}
-
 /// A memory-mapped read trusts the list sizes in the file; a truncated file would fault on the first search.
 /// Checks that every list lies inside the file, so damage is an error at open time.
 int validate_mapped_lists(const fs_index *index, const char *path) {
@@ -187,33 +172,23 @@ int fs_index_set_nprobe(fs_index *index, int64_t nprobe) {
 int fs_index_write(const fs_index *index, const char *path) {
     if (index == nullptr || path == nullptr) return fail(FS_ERR_INVALID_ARGUMENT, "write: null index or path");
     return guarded("write", [&]() -> int {
+        // Writes `path` and closes it; the caller (FileSystem.writeDurably) fsyncs it and renames it into place.
         const std::string target(path);
-        const std::string temporary = target + ".tmp." + std::to_string(::getpid());
-        FILE *file = std::fopen(temporary.c_str(), "wbe");
-        if (file == nullptr) return fail(FS_ERR_IO, errno_message("open", temporary));
+        FILE *file = std::fopen(target.c_str(), "wbe");
+        if (file == nullptr) return fail(FS_ERR_IO, errno_message("open", target));
         try {
             faiss::write_index(index->index, file);
         } catch (...) {
             std::fclose(file);
-            ::unlink(temporary.c_str());
             throw;
         }
-        if (std::fflush(file) != 0 || ::fsync(fileno(file)) != 0) {
-            int status = fail(FS_ERR_IO, errno_message("flush", temporary));
+        if (std::fflush(file) != 0) {
+            int status = fail(FS_ERR_IO, errno_message("flush", target));
             std::fclose(file);
-            ::unlink(temporary.c_str());
             return status;
         }
-        if (std::fclose(file) != 0) {
-            ::unlink(temporary.c_str());
-            return fail(FS_ERR_IO, errno_message("close", temporary));
-        }
-        if (std::rename(temporary.c_str(), target.c_str()) != 0) {
-            int status = fail(FS_ERR_IO, errno_message("rename to", target));
-            ::unlink(temporary.c_str());
-            return status;
-        }
-        return fsync_parent(target);
+        if (std::fclose(file) != 0) return fail(FS_ERR_IO, errno_message("close", target));
+        return FS_OK;
     });
 }
 

@@ -3,10 +3,11 @@ import Dispatch
 import Foundation
 import IndexStore
 import Indexing
+import Synchronization
 
 /// Index runs started by index_codebase: each runs on its own thread, one at a time per root
 /// (the index lock), while searches keep answering from the published generation.
-public final class IndexJobs: @unchecked Sendable {
+public final class IndexJobs: Sendable {
     /// A run's state, as index_codebase reports it.
     public struct Job: Sendable, Encodable {
         /// Where a run is: still running, published its generation, or failed.
@@ -22,20 +23,24 @@ public final class IndexJobs: @unchecked Sendable {
         public var error: String?
     }
 
-    private let lock = NSLock()
-    private var jobs: [String: Job] = [:]
-    private var waiters: [String: [CheckedContinuation<Job?, Never>]] = [:]
-    private var counter = 0
+    private struct State {
+        var jobs: [String: Job] = [:]
+        var waiters: [String: [CheckedContinuation<Job?, Never>]] = [:]
+        var counter = 0
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
     /// Starts a run of `indexer` on a new thread; returns its id at once.
     public func start(_ indexer: Indexer, onFinish: @escaping @Sendable () -> Void) -> String {
-        lock.lock()
-        counter += 1
-        let id = "index-\(counter)"
-        jobs[id] = Job(id: id, root: indexer.layout.root, state: .running, phase: "starting", done: 0, total: 0)
-        lock.unlock()
+        let (id, number) = state.withLock { s -> (String, Int) in
+            s.counter += 1
+            let id = "index-\(s.counter)"
+            s.jobs[id] = Job(id: id, root: indexer.layout.root, state: .running, phase: "starting", done: 0, total: 0)
+            return (id, s.counter)
+        }
         let thread = Thread { [self] in
             do {
                 let report = try indexer.run(progress: { phase, done, total in
@@ -47,49 +52,39 @@ public final class IndexJobs: @unchecked Sendable {
             }
             onFinish()
         }
-        thread.name = "codesage-index-\(counter)"
+        thread.name = "codesage-index-\(number)"
         thread.stackSize = 8 << 20
         thread.start()
         return id
     }
 
     /// The job's current state, or nil for an unknown id.
-    public func job(_ id: String) -> Job? {
-        lock.lock()
-        defer { lock.unlock() }
-        return jobs[id]
-    }
+    public func job(_ id: String) -> Job? { state.withLock { $0.jobs[id] } }
 
     /// Waits until the job is no longer running.
     public func wait(_ id: String) async -> Job? {
-        await withCheckedContinuation { continuation in resumeWhenFinished(id, continuation) }
-    }
-
-    private func resumeWhenFinished(_ id: String, _ continuation: CheckedContinuation<Job?, Never>) {
-        lock.lock()
-        guard let current = jobs[id], current.state == .running else {
-            let job = jobs[id]
-            lock.unlock()
-            continuation.resume(returning: job)
-            return
+        await withCheckedContinuation { continuation in
+            let settled = state.withLock { s -> Job?? in
+                guard let current = s.jobs[id], current.state == .running else { return .some(s.jobs[id]) }
+                s.waiters[id, default: []].append(continuation)
+                return .none
+            }
+            if case .some(let job) = settled { continuation.resume(returning: job) }
         }
-        waiters[id, default: []].append(continuation)
-        lock.unlock()
     }
 
     private func update(_ id: String, _ change: (inout Job) -> Void) {
-        lock.lock()
-        if var job = jobs[id] { change(&job); jobs[id] = job }
-        lock.unlock()
+        state.withLock { s in
+            if var job = s.jobs[id] { change(&job); s.jobs[id] = job }
+        }
     }
 
     private func finish(_ id: String, _ change: (inout Job) -> Void) {
-        lock.lock()
-        var finished: Job?
-        if var job = jobs[id] { change(&job); jobs[id] = job; finished = job }
-        let pending = waiters.removeValue(forKey: id) ?? []
-        lock.unlock()
+        let (finished, pending) = state.withLock { s -> (Job?, [CheckedContinuation<Job?, Never>]) in
+            var finished: Job?
+            if var job = s.jobs[id] { change(&job); s.jobs[id] = job; finished = job }
+            return (finished, s.waiters.removeValue(forKey: id) ?? [])
+        }
         if let finished { for waiter in pending { waiter.resume(returning: finished) } }
     }
 }
-

@@ -8,6 +8,7 @@ import Indexing
 import MemoryManagement
 import Platform
 import Search
+import Synchronization
 
 /// The application core of one CodeSage process: the configuration, the model (loaded on first use,
 /// unloaded after CODESAGE_MODEL_CACHE_TTL_MINUTES idle), one search engine per indexed root (reopened
@@ -15,7 +16,7 @@ import Search
 /// pools, the memory manager and adaptive sizer that keep all of it within the budget, and the index
 /// runs. Its typed operations (search, read a file, outline, index, reports; see the extensions) are
 /// what the MCP tools, the CLI, the worker and the benchmarks call; they render nothing of their own.
-public final class Workspace: @unchecked Sendable {
+public final class Workspace: Sendable {
     public let configuration: Configuration
     /// The index runs started through `startIndexRun`.
     public let jobs = IndexJobs()
@@ -33,13 +34,19 @@ public final class Workspace: @unchecked Sendable {
     public let memoryManager: MemoryManager
     /// Moves cache budgets toward CODESAGE_MEMORY_TARGET_PERCENT of the limit.
     public let cacheSizer: AdaptiveCacheSizer
-    private let lock = NSLock()
-    private var embedder: CachingEmbedder?
-    private var engines: [String: SearchEngine] = [:]
-    private var returnedFiles: [String: [String: Int]] = [:]
-    private var warmings: [CacheWarming.Report] = []
+    /// What changes after init; every access holds this mutex for a few assignments, never for I/O.
+    private struct State {
+        var engines: [String: SearchEngine] = [:]
+        var returnedFiles: [String: [String: Int]] = [:]
+        var warmings: [CacheWarming.Report] = []
+        var backgroundWorkRunning = false
+    }
 
-    private var backgroundWorkRunning = false
+    private let state = Mutex(State())
+    /// The model behind the embedding cache, made on first use: held through that first load by callers
+    /// of `model()` only, so readers of the workspace's state never wait for a model load.
+    private let embedder = Mutex<CachingEmbedder?>(nil)
+
 
     /// A workspace over the model the configuration names (`ModelLoading`).
     public convenience init(configuration: Configuration, startBackgroundWork: Bool = true) {
@@ -92,9 +99,9 @@ public final class Workspace: @unchecked Sendable {
     /// Starts the model's idle timer, the memory manager (CODESAGE_ENABLE_MEMORY_MONITORING) and the
     /// adaptive sizer (CODESAGE_ADAPTIVE_MEMORY_ENABLED); does nothing when they run already.
     public func startBackgroundWork() {
-        let start = lock.withLock { () -> Bool in
-            defer { backgroundWorkRunning = true }
-            return !backgroundWorkRunning
+        let start = state.withLock { s -> Bool in
+            defer { s.backgroundWorkRunning = true }
+            return !s.backgroundWorkRunning
         }
         guard start else { return }
         models.startTimer()
@@ -104,9 +111,9 @@ public final class Workspace: @unchecked Sendable {
 
     /// Stops what `startBackgroundWork` started (waiting for their threads to end).
     public func stopBackgroundWork() {
-        let stop = lock.withLock { () -> Bool in
-            defer { backgroundWorkRunning = false }
-            return backgroundWorkRunning
+        let stop = state.withLock { s -> Bool in
+            defer { s.backgroundWorkRunning = false }
+            return s.backgroundWorkRunning
         }
         guard stop else { return }
         models.stopTimer()
@@ -117,18 +124,18 @@ public final class Workspace: @unchecked Sendable {
     /// The model behind the embedding cache, loading it on first use. The returned embedder stays
     /// valid across unloads: it reloads the model when a vector is not cached.
     public func model() throws(CodeSageError) -> any TextEmbedder {
-        lock.lock()
-        defer { lock.unlock() }
-        if let embedder { return embedder }
-        let models = self.models
-        let load = { @Sendable () throws(CodeSageError) -> any TextEmbedder in
-            do { return try models.model() } catch let error as CodeSageError { throw error } catch {
-                throw CodeSageError(.io, "cannot load the model", cause: error)
+        let models = self.models, cache = embeddingCache
+        return try embedder.withLock { (embedder) throws(CodeSageError) -> CachingEmbedder in
+            if let embedder { return embedder }
+            let load = { @Sendable () throws(CodeSageError) -> any TextEmbedder in
+                do { return try models.model() } catch let error as CodeSageError { throw error } catch {
+                    throw CodeSageError(.io, "cannot load the model", cause: error)
+                }
             }
+            let wrapped = CachingEmbedder(first: try load(), cache: cache, model: load)
+            embedder = wrapped
+            return wrapped
         }
-        let wrapped = CachingEmbedder(first: try load(), cache: embeddingCache, model: load)
-        embedder = wrapped
-        return wrapped
     }
 
     /// The in-memory caches: embedding, search, file.
@@ -182,23 +189,20 @@ public final class Workspace: @unchecked Sendable {
     /// generation drops the search answers cached for older ones.
     public func engine(root path: String) throws(CodeSageError) -> SearchEngine {
         let layout = try layout(root: path)
-        lock.lock()
-        let cached = engines[layout.root]
-        lock.unlock()
+        let cached = state.withLock { $0.engines[layout.root] }
         if let cached, cached.snapshot.isCurrent() { return cached }
         let snapshot = try IndexSnapshot.open(layout: layout, memoryMap: configuration.memoryMappedIndexes)
         let model = try model()
         try snapshot.requireModel(model.identity)
         // Two callers may open the root at once (a search and the warming after an index run): the first
         // engine stored on this generation serves both, so one mapping is used and counted, not two.
-        lock.lock()
-        if let raced = engines[layout.root], raced.snapshot.generation >= snapshot.generation {
-            lock.unlock()
-            return raced
+        let fresh = SearchEngine(snapshot: snapshot, embedder: model, resultPool: indexPool)
+        let (engine, stored) = state.withLock { s -> (SearchEngine, Bool) in
+            if let raced = s.engines[layout.root], raced.snapshot.generation >= snapshot.generation { return (raced, false) }
+            s.engines[layout.root] = fresh
+            return (fresh, true)
         }
-        let engine = SearchEngine(snapshot: snapshot, embedder: model, resultPool: indexPool)
-        engines[layout.root] = engine
-        lock.unlock()
+        guard stored else { return engine }
         searchCache.invalidate(root: layout.root, keeping: snapshot.generation)
         return engine
     }
@@ -208,9 +212,7 @@ public final class Workspace: @unchecked Sendable {
         let engine = try engine(root: root)
         let root = engine.snapshot.layout.root
         let (results, outcome) = try searchCache.search(request, root: root, engine: engine)
-        lock.lock()
-        for r in results { returnedFiles[root, default: [:]][r.path, default: 0] += 1 }
-        lock.unlock()
+        state.withLock { s in for r in results { s.returnedFiles[root, default: [:]][r.path, default: 0] += 1 } }
         return (results, engine.snapshot.generation, outcome)
     }
 
@@ -222,23 +224,19 @@ public final class Workspace: @unchecked Sendable {
     /// After an index run of `layout`: makes sure the root is open on its newest generation (dropping the
     /// answers cached for older ones), then warms the caches (bounded by `CacheWarming.defaultBudget`).
     public func indexPublished(_ layout: IndexLayout) {
-        lock.lock()
-        let popular = returnedFiles[layout.root] ?? [:]
-        lock.unlock()
+        let popular = state.withLock { $0.returnedFiles[layout.root] ?? [:] }
         // Warming goes through `engine(root:)`, which reopens the root only if a newer generation was
         // published (dropping the answers of older ones) and keeps an engine a search already opened on it.
         let report = CacheWarming.warm(layout: layout, workspace: self, popular: popular)
-        lock.lock()
-        warmings.append(report)
-        if warmings.count > 8 { warmings.removeFirst() }
-        lock.unlock()
+        state.withLock { s in
+            s.warmings.append(report)
+            if s.warmings.count > 8 { s.warmings.removeFirst() }
+        }
     }
 
     /// The recent cache warmings, oldest first.
     public var warmingReports: [CacheWarming.Report] {
-        lock.lock()
-        defer { lock.unlock() }
-        return warmings
+        state.withLock { $0.warmings }
     }
 
     /// Unloads the model (it is loaded again on the next call that needs it); returns whether one was loaded.
@@ -247,19 +245,16 @@ public final class Workspace: @unchecked Sendable {
 
     /// The open search engines, by root.
     public var openEngines: [String: SearchEngine] {
-        lock.lock()
-        defer { lock.unlock() }
-        return engines
+        state.withLock { $0.engines }
     }
 
     /// Forgets every open snapshot (they are reopened on the next search); returns how many there were.
     @discardableResult
     public func closeSnapshots() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        let count = engines.count
-        engines.removeAll()
-        return count
+        state.withLock { s in
+            defer { s.engines.removeAll() }
+            return s.engines.count
+        }
     }
 
     /// Resolves `file` (relative to the root, or absolute inside it) to an absolute path inside

@@ -1,4 +1,5 @@
 import CodeSageCore
+import Platform
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -213,31 +214,7 @@ public final class QuantizedWeights: Sendable {
                 }
             }
         }
-        try writeAtomically(bytes, to: url)
-    }
-
-    /// Writes `bytes` to `url` via a temporary file in the same folder, fsync and rename.
-    static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
-        let tmp = url.path + ".tmp.\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw EmbeddingError.io("cannot create \(tmp): \(String(cString: strerror(errno)))") }
-        var ok = bytes.withUnsafeBytes { raw -> Bool in
-            var done = 0
-            while done < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n <= 0 { return false }
-                done += n
-            }
-            return true
-        }
-        ok = ok && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(tmp, url.path) == 0 else {
-            unlink(tmp)
-            throw EmbeddingError.io("cannot write \(url.path): \(String(cString: strerror(errno)))")
-        }
-        let dir = open(url.deletingLastPathComponent().path, O_RDONLY)
-        if dir >= 0 { _ = fsync(dir); close(dir) }
+        try FileSystem.writeDurably(bytes, to: url.path)
     }
 
     /// q: [rows, cols] int8, scales: [rows] — symmetric per-row quantisation of w: [rows, cols].

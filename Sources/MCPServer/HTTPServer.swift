@@ -5,6 +5,7 @@ import MCP
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// MCP Streamable HTTP (stateless; JSON responses, or an SSE stream for a call that reports progress) at
 /// POST /mcp over SwiftNIO, on TCP or a Unix socket, plus GET /healthz and GET /metrics.
@@ -316,47 +317,37 @@ package final class HTTPRequestHandler: ChannelInboundHandler, @unchecked Sendab
 }
 
 /// What an HTTP server is doing: requests in flight, served and failed (5xx), and whether it drains.
-public final class HTTPActivity: @unchecked Sendable {
-    private let lock = NSLock()
-    private var inflightCount = 0
-    private var served = 0
-    private var failed = 0
-    private var draining = false
+public final class HTTPActivity: Sendable {
+    private struct Counts {
+        var inflight = 0
+        var served = 0
+        var failed = 0
+        var draining = false
+    }
+
+    private let counts = Mutex(Counts())
 
     package init() {}
 
-    func requestStarted() {
-        lock.lock()
-        inflightCount += 1
-        lock.unlock()
-    }
+    func requestStarted() { counts.withLock { $0.inflight += 1 } }
 
     func requestFinished(status: Int) {
-        lock.lock()
-        inflightCount -= 1
-        served += 1
-        if status >= 500 { failed += 1 }
-        lock.unlock()
+        counts.withLock {
+            $0.inflight -= 1
+            $0.served += 1
+            if status >= 500 { $0.failed += 1 }
+        }
     }
 
-    func startDraining() {
-        lock.lock()
-        draining = true
-        lock.unlock()
-    }
+    func startDraining() { counts.withLock { $0.draining = true } }
 
-    private func read<T>(_ body: () -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body()
-    }
+    private func read<T: Sendable>(_ body: (Counts) -> T) -> T { counts.withLock { body($0) } }
 
-    /// Requests received and not yet answered.
-    public var inflight: Int { read { inflightCount } }
+    public var inflight: Int { read { $0.inflight } }
     /// Requests answered.
-    public var requests: Int { read { served } }
+    public var requests: Int { read { $0.served } }
     /// Requests answered with a 5xx status.
-    public var serverErrors: Int { read { failed } }
+    public var serverErrors: Int { read { $0.failed } }
     /// Whether the server has stopped accepting connections.
-    public var isDraining: Bool { read { draining } }
+    public var isDraining: Bool { read { $0.draining } }
 }

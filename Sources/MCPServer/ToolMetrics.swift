@@ -1,11 +1,12 @@
 import CoreMetrics
 import Foundation
 import Prometheus
+import Synchronization
 
 /// Per-tool request counts, errors and latency histograms since the server started: kept here for
 /// get_performance_metrics (percentiles, means), and recorded through swift-metrics into this server's
 /// Prometheus registry, which renders GET /metrics.
-public final class ToolMetrics: @unchecked Sendable {
+public final class ToolMetrics: Sendable {
     /// Upper bounds of the latency buckets, in seconds (Prometheus `le` labels).
     public static let bucketBounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
@@ -41,8 +42,13 @@ public final class ToolMetrics: @unchecked Sendable {
         }
     }
 
-    private let lock = NSLock()
-    private var tools: [String: Tool] = [:]
+    private struct State {
+        var tools: [String: Tool] = [:]
+        /// The last total seen of each counter kept elsewhere (`advance`).
+        var totals: [String: Int] = [:]
+    }
+
+    private let state = Mutex(State())
     /// When recording started.
     public let started = Date()
     /// This server's Prometheus registry (one per server, so that servers in one process never mix figures).
@@ -58,15 +64,15 @@ public final class ToolMetrics: @unchecked Sendable {
 
     /// Records one call of `tool` that took `seconds` and failed or not.
     public func record(tool: String, seconds: Double, failed: Bool) {
-        lock.lock()
-        defer { lock.unlock() }
-        var entry = tools[tool] ?? Tool(name: tool)
-        entry.requests += 1
-        if failed { entry.errors += 1 }
-        entry.totalSeconds += seconds
-        entry.maxSeconds = max(entry.maxSeconds, seconds)
-        for (index, bound) in Self.bucketBounds.enumerated() where seconds <= bound { entry.buckets[index] += 1 }
-        tools[tool] = entry
+        state.withLock { s in
+            var entry = s.tools[tool] ?? Tool(name: tool)
+            entry.requests += 1
+            if failed { entry.errors += 1 }
+            entry.totalSeconds += seconds
+            entry.maxSeconds = max(entry.maxSeconds, seconds)
+            for (index, bound) in Self.bucketBounds.enumerated() where seconds <= bound { entry.buckets[index] += 1 }
+            s.tools[tool] = entry
+        }
         let labels = [("tool", tool)]
         Counter(label: "codesage_tool_requests_total", dimensions: labels, factory: factory).increment()
         // Present (at 0) for every tool that was called, so a rate over it is defined.
@@ -78,18 +84,14 @@ public final class ToolMetrics: @unchecked Sendable {
 
     /// Every tool's figures, by name.
     public func snapshot() -> [Tool] {
-        lock.lock()
-        defer { lock.unlock() }
-        return tools.values.sorted { $0.name < $1.name }
+        state.withLock { $0.tools.values.sorted { $0.name < $1.name } }
     }
-
-    private var totals: [String: Int] = [:]
 
     /// How far the counter keyed `key` must advance to reach `total` (0 when it is there already); remembers `total`.
     func advance(_ key: String, to total: Int) -> Int {
-        lock.withLock {
-            let delta = max(0, total - (totals[key] ?? 0))
-            totals[key] = max(total, totals[key] ?? 0)
+        state.withLock { s in
+            let delta = max(0, total - (s.totals[key] ?? 0))
+            s.totals[key] = max(total, s.totals[key] ?? 0)
             return delta
         }
     }

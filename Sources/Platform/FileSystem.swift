@@ -74,12 +74,11 @@ public enum FileSystem {
         String(decoding: try readFile(path), as: UTF8.self)
     }
 
-    /// Writes `bytes` to `path` so that a crash leaves either the old file or the new one, never a mix:
-    /// a temporary name in the same folder, fsync, rename over `path`, fsync of the folder.
+    /// Writes `bytes` to `path` so that a crash leaves either the old file or the new one, never a mix
+    /// (see `writeDurably(to:producing:)`).
     public static func writeDurably(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(CodeSageError) {
-        let temporary = "\(path).tmp.\(getpid())"
-        let fd = try SystemCall.retrying("create \(temporary)") { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
-        do {
+        try writeDurably(to: path) { (temporary) throws(CodeSageError) in
+            let fd = try SystemCall.retrying("create \(temporary)") { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
             defer { close(fd) }
             var offset = 0
             while offset < bytes.count {
@@ -88,12 +87,20 @@ public enum FileSystem {
                 }
                 offset += written
             }
-            try SystemCall.retrying("fsync \(temporary)") { fsync(fd) }
-        } catch {
-            unlink(temporary)
-            throw error
         }
+    }
+
+    /// The one durable write of the code base: `produce` writes the new contents to the temporary path it
+    /// is given (`<path>.tmp.<pid>`, in the same folder: the index's own writer, a C library, anything),
+    /// then the file is fsynced, renamed over `path` and the folder fsynced. A crash leaves the old file or
+    /// the new one, never a mix; a failure removes the temporary file and leaves `path` as it was.
+    public static func writeDurably(to path: String, producing produce: (String) throws(CodeSageError) -> Void) throws(CodeSageError) {
+        let temporary = "\(path).tmp.\(getpid())"
         do {
+            try produce(temporary)
+            let fd = try SystemCall.retrying("open \(temporary)") { open(temporary, O_RDONLY | O_CLOEXEC) }
+            defer { close(fd) }
+            try SystemCall.retrying("fsync \(temporary)") { fsync(fd) }
             try SystemCall.retrying("rename \(temporary) to \(path)") { rename(temporary, path) }
         } catch {
             unlink(temporary)

@@ -5,6 +5,7 @@ import IPC
 import IndexStore
 import Logging
 import Platform
+import Synchronization
 
 /// `codesage supervise`: spawns the workers (never forks), restarts the ones that crash or hang,
 /// enforces their memory budgets, publishes new index generations, and drains everything on SIGTERM.
@@ -230,14 +231,13 @@ public final class Supervisor: @unchecked Sendable {
 }
 
 /// Signals received and not yet handled by the supervisor's loop.
-final class SignalFlags: @unchecked Sendable {
-    private let lock = NSLock()
-    private var raised = Set<Int32>()
+final class SignalFlags: Sendable {
+    private let raised = Mutex(Set<Int32>())
 
-    func raise(_ signal: Int32) { lock.withLock { _ = raised.insert(signal) } }
+    func raise(_ signal: Int32) { raised.withLock { _ = $0.insert(signal) } }
 
     /// Whether `signal` arrived since the last call (and forgets it).
-    func take(_ signal: Int32) -> Bool { lock.withLock { raised.remove(signal) != nil } }
+    func take(_ signal: Int32) -> Bool { raised.withLock { $0.remove(signal) != nil } }
 }
 
 /// Where a supervisor of a socket folder keeps its lock, and the name of its control block.

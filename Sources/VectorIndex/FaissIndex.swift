@@ -1,6 +1,7 @@
 import CFaissShim
 import Buffers
 import CodeSageCore
+import Platform
 
 /// A FAISS index (inner-product metric) owned by Swift: the handle is freed in `deinit`.
 ///
@@ -136,9 +137,12 @@ public final class FaissIndex: @unchecked Sendable {
         return try run(raw)
     }
 
-    /// Writes the index durably (temporary name, fsync, rename, fsync of the folder).
+    /// Writes the index durably: the shim writes a temporary file, `FileSystem.writeDurably` makes it
+    /// durable and renames it over `path`.
     public func write(to path: String) throws(CodeSageError) {
-        try FaissIndex.check(fs_index_write(handle, path), "write \(path)")
+        try FileSystem.writeDurably(to: path) { (temporary) throws(CodeSageError) in
+            try FaissIndex.check(fs_index_write(handle, temporary), "write \(path)")
+        }
     }
 
     /// Sets the query count from which FAISS switches to BLAS for exact distances (1 = always).

@@ -66,7 +66,8 @@ int fs_index_is_trained(const fs_index *index, int *out);
 /// Sets nprobe on an IVF index; FS_ERR_UNSUPPORTED on other types.
 int fs_index_set_nprobe(fs_index *index, int64_t nprobe);
 
-/// Writes the index durably: a temporary name beside `path`, fsync, rename over `path`, fsync of the folder.
+/// Writes the index to `path` and closes it (no fsync, no rename: the Swift caller writes a temporary name
+/// and publishes it through FileSystem.writeDurably).
 int fs_index_write(const fs_index *index, const char *path);
 
 /// Reads an index written by fs_index_write; `flags` is one of fs_read_flags.
