@@ -452,7 +452,7 @@ async def http_sigterm(root, folder):
     trees = []
     for t in range(2):
         tree = os.path.join(folder, f"drain-{t}")
-        for i in range(16):
+        for i in range(120):
             os.makedirs(os.path.join(tree, "src"), exist_ok=True)
             with open(os.path.join(tree, "src", f"mod_{i}.py"), "w") as f:
                 f.write(f"def handler_{t}_{i}(request):\n    \"\"\"Serve request {i} of tree {t}.\"\"\"\n"
@@ -481,7 +481,11 @@ async def http_sigterm(root, folder):
                 group.start_soon(call, 10 + t, "index_codebase", {"path": tree})
             for i in range(4):
                 group.start_soon(call, 20 + i, "search_codebase", {"path": root, "query": "OpenSocket", "mode": "keyword"})
-            await anyio.sleep(1.0)  # the index runs are embedding now
+            # Signal as soon as both runs have begun (their index folders appear): they are in flight then.
+            for _ in range(400):
+                if all(os.path.isdir(os.path.join(tree, ".codesage")) for tree in trees):
+                    break
+                await anyio.sleep(0.01)
             signalled = time.monotonic()
             process.terminate()
         code = process.wait(30)
