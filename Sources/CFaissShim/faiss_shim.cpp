@@ -174,7 +174,7 @@ int fs_index_write(const fs_index *index, const char *path) {
     return guarded("write", [&]() -> int {
         // Writes `path` and closes it; the caller (FileSystem.writeDurably) fsyncs it and renames it into place.
         const std::string target(path);
-        FILE *file = std::fopen(target.c_str(), "wbe");
+        FILE *file = std::fopen(target.c_str(), "wbxe");  // x: O_EXCL, never an existing file or link
         if (file == nullptr) return fail(FS_ERR_IO, errno_message("open", target));
         try {
             faiss::write_index(index->index, file);

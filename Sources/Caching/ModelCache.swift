@@ -61,7 +61,7 @@ public final class ModelCache<Model: Sendable>: Sendable {
             state.withLock { s in
                 s.model = m
                 s.stats.loads += 1
-                s.lastUse = now
+                s.lastUse = max(s.lastUse, now)
             }
             return m
         }
@@ -72,7 +72,7 @@ public final class ModelCache<Model: Sendable>: Sendable {
         state.withLock { s in
             guard let m = s.model else { return nil }
             s.stats.hits += 1
-            s.lastUse = now
+            s.lastUse = max(s.lastUse, now)
             return m
         }
     }

@@ -85,6 +85,6 @@ public final class IndexJobs: Sendable {
             if var job = s.jobs[id] { change(&job); s.jobs[id] = job; finished = job }
             return (finished, s.waiters.removeValue(forKey: id) ?? [])
         }
-        if let finished { for waiter in pending { waiter.resume(returning: finished) } }
+        for waiter in pending { waiter.resume(returning: finished) }
     }
 }

@@ -76,8 +76,14 @@ public final class ControlBlock: @unchecked Sendable {
             munmap(base, size)
             throw CodeSageError(.corruptData, "control block \(name): \(describe(status))")
         }
-        // Read once, after validation tied it to the segment's size; never re-read from shared memory.
-        return ControlBlock(name: name, base: base, size: size, lock: nil, slotCount: Int(cs_cb_max_workers(base)))
+        // Read once and checked here against this mapping's size (another process could change the header
+        // after validation read it); never re-read from shared memory.
+        let count = cs_cb_max_workers(base)
+        guard count > 0, count <= CS_CB_MAX_WORKERS, cs_cb_total_size(count) <= size else {
+            munmap(base, size)
+            throw CodeSageError(.corruptData, "control block \(name): \(describe(Int32(CS_CB_BAD_WORKERS)))")
+        }
+        return ControlBlock(name: name, base: base, size: size, lock: nil, slotCount: Int(count))
     }
 
     private static func map(fd: Int32, size: Int, name: String) throws(CodeSageError) -> UnsafeMutableRawPointer {

@@ -54,17 +54,20 @@ public struct JSONRPCDispatcher: Sendable {
             return message.hasID && (message.hasResult || message.hasError) ? .accepted
                 : Self.error(message.id, .invalidRequest, "Invalid Request: no \"method\"", status: 400)
         }
+        // The revision and its header rules first: they hold for notifications too.
+        let version: ProtocolRevision
+        switch ProtocolRevision.of(message, headers: headers) {
+        case .success(let revision): version = revision
+        case .failure(let refusal):
+            let id = message.id.flatMap { $0.isNull ? nil : $0 }
+            return Self.error(id, refusal.code, refusal.message, data: refusal.data, status: 400)
+        }
         guard message.hasID else { return .accepted }  // a notification: nothing to answer, and 202 says so
         guard let id = message.id, !id.isNull else {
             return Self.error(nil, .invalidRequest, "Invalid Request: \"id\" must be a string or a number", status: 400)
         }
         if let problem = message.paramsProblem {
-            return Self.error(id, .invalidParams, "Invalid params for \(method): \(problem)", status: 200)
-        }
-        let version: ProtocolRevision
-        switch ProtocolRevision.of(message, headers: headers) {
-        case .success(let revision): version = revision
-        case .failure(let refusal): return Self.error(id, refusal.code, refusal.message, data: refusal.data, status: 400)
+            return Self.error(id, .invalidParams, "Invalid params for \(method): \(problem)", status: version.isStateless ? 400 : 200)
         }
         switch (method, message.params) {
         case ("initialize", .initialize(let parameters)):

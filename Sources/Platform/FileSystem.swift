@@ -1,4 +1,5 @@
 import CodeSageCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -78,7 +79,7 @@ public enum FileSystem {
     /// (see `writeDurably(to:producing:)`).
     public static func writeDurably(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(CodeSageError) {
         try writeDurably(to: path) { (temporary) throws(CodeSageError) in
-            let fd = try SystemCall.retrying("create \(temporary)") { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+            let fd = try SystemCall.retrying("create \(temporary)") { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }
             defer { close(fd) }
             var offset = 0
             while offset < bytes.count {
@@ -91,11 +92,12 @@ public enum FileSystem {
     }
 
     /// The one durable write of the code base: `produce` writes the new contents to the temporary path it
-    /// is given (`<path>.tmp.<pid>`, in the same folder: the index's own writer, a C library, anything),
+    /// is given (`<path>.tmp.<pid>.<n>`, in the same folder, new for each call, to be created exclusively:
+    /// the index's own writer, a C library, anything),
     /// then the file is fsynced, renamed over `path` and the folder fsynced. A crash leaves the old file or
     /// the new one, never a mix; a failure removes the temporary file and leaves `path` as it was.
     public static func writeDurably(to path: String, producing produce: (String) throws(CodeSageError) -> Void) throws(CodeSageError) {
-        let temporary = "\(path).tmp.\(getpid())"
+        let temporary = "\(path).tmp.\(getpid()).\(temporaryCounter.add(1, ordering: .relaxed).newValue)"
         do {
             try produce(temporary)
             let fd = try SystemCall.retrying("open \(temporary)") { open(temporary, O_RDONLY | O_CLOEXEC) }
@@ -170,3 +172,6 @@ public enum FileSystem {
         throw CodeSageError(.io, "cannot remove \(path): \(SystemCall.errnoText(errno))")
     }
 }
+
+/// Numbers the temporary files of `FileSystem.writeDurably`, so two writes in one process never share one.
+private let temporaryCounter = Atomic<Int>(0)

@@ -41,7 +41,8 @@ public enum IndexTools {
                     await reporter.report(step, total: nil, message: now)
                     last = now
                 }
-                try? await Task.sleep(for: .milliseconds(100))
+                // Cancelled (an HTTP client closed its stream): stop reporting; the run itself goes on.
+                do { try await Task.sleep(for: .milliseconds(100)) } catch { return try output(jobs.job(id)!) }
             }
             let finished = await jobs.wait(id)!
             await reporter.report(step + 1, total: step + 1, message: finished.state == .done ? "published" : "failed")
