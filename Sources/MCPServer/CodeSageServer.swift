@@ -27,14 +27,24 @@ public enum CodeSageServer {
         return server
     }
 
-    /// Serves MCP over stdio until the client closes stdin.
+    /// Serves MCP over stdio until the client closes stdin, or until `shutdown` returns (a graceful
+    /// shutdown: it should refuse new calls and let those in flight answer first).
     /// - Parameter protocolOutput: the descriptor of the real stdout (see StandardStreams.reserveStdoutForProtocol).
-    public static func serveStdio(table: ToolTable, protocolOutput: Int32, logger: Logger) async throws {
+    public static func serveStdio(table: ToolTable, protocolOutput: Int32, logger: Logger,
+                                  until shutdown: (@Sendable () async -> Void)? = nil) async throws {
         let server = await make(table: table)
         let transport = ScreeningTransport(
             StdioTransport(input: .standardInput, output: FileDescriptor(rawValue: protocolOutput), logger: logger), logger: logger)
         try await server.start(transport: transport)
+        // A task of its own (it inherits the caller's task-locals, the graceful-shutdown handler among them).
+        let stopper = shutdown.map { shutdown in
+            Task {
+                await shutdown()
+                if !Task.isCancelled { await server.stop() }
+            }
+        }
         await server.waitUntilCompleted()
+        stopper?.cancel()
         await server.stop()
     }
 }

@@ -1,5 +1,6 @@
 import CodeSageCore
 import MCP
+import Synchronization
 
 /// What a tool returns: text for the assistant and the same facts as structured JSON.
 public struct ToolOutput: Sendable {
@@ -56,6 +57,8 @@ public struct ToolTable: Sendable {
     public let tools: [ToolDefinition]
     /// Calls, errors and latency per tool.
     public let metrics: ToolMetrics
+    /// Calls in flight, and whether new ones are refused (a server shutting down).
+    public let gate = CallGate()
 
     /// Creates a table; tool names must be unique.
     public init(_ tools: [ToolDefinition], metrics: ToolMetrics = ToolMetrics()) {
@@ -73,6 +76,8 @@ public struct ToolTable: Sendable {
             let known = tools.map(\.name).joined(separator: ", ")
             return Self.error("unknown tool \"\(parameters.name)\"; known tools: \(known)")
         }
+        guard gate.enter() else { return Self.error("\(tool.name): the server is shutting down; call again on its successor") }
+        defer { gate.leave() }
         let started = ContinuousClock.now
         let result: CallTool.Result
         do {
@@ -99,5 +104,37 @@ public struct ToolTable: Sendable {
             text = String(text.prefix(maxErrorCharacters)) + "… (\(text.count - maxErrorCharacters) more characters)"
         }
         return CallTool.Result(content: [.text(text: text, annotations: nil, _meta: nil)], isError: true)
+    }
+}
+
+/// Counts the tool calls in flight and, once closed, refuses new ones: what a graceful shutdown of a
+/// transport without its own drain (stdio) waits on.
+public final class CallGate: Sendable {
+    private let state = Mutex((inflight: 0, closed: false))
+
+    public init() {}
+
+    /// Admits a call; false once closed.
+    func enter() -> Bool {
+        state.withLock { s in
+            guard !s.closed else { return false }
+            s.inflight += 1
+            return true
+        }
+    }
+
+    func leave() { state.withLock { $0.inflight -= 1 } }
+
+    /// Calls in flight now.
+    public var inflight: Int { state.withLock { $0.inflight } }
+
+    /// Refuses new calls, then waits until those in flight have finished or `deadline` has passed; returns
+    /// how many were still running.
+    @discardableResult
+    public func closeAndDrain(deadline: Duration) async -> Int {
+        state.withLock { $0.closed = true }
+        let end = ContinuousClock.now + deadline
+        while inflight > 0, ContinuousClock.now < end { try? await Task.sleep(for: .milliseconds(10)) }
+        return inflight
     }
 }

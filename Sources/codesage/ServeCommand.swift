@@ -23,9 +23,17 @@ struct ServeCommand: AsyncParsableCommand {
             let endpoint: HTTPEndpoint? = try http.map { (text) throws(CodeSageError) in try HTTPEndpoint.parseTCP(text) }
                 ?? unix.map { .unix(path: $0) }
             guard let endpoint else {
-                let workspace = Workspace(configuration: configuration)
+                // stdio: the session ends with the client's stdin; SIGTERM or SIGINT refuse new calls and let
+                // those in flight answer first.
+                let workspace = Workspace(configuration: configuration, startBackgroundWork: false)
                 let protocolOutput = try StandardStreams.reserveStdoutForProtocol()
-                try await CodeSageServer.serveStdio(table: CodeToolTable.make(workspace: workspace), protocolOutput: protocolOutput, logger: CLI.logger)
+                let stdio = StdioService(table: CodeToolTable.make(workspace: workspace), protocolOutput: protocolOutput,
+                                         logger: CLI.logger, drainDeadline: Self.drainDeadline)
+                do {
+                    try await ServerLifecycle.run(stdio, workspace: workspace, logger: CLI.logger)
+                } catch {
+                    throw CodeSageError(.internal, "the stdio server stopped", cause: error)
+                }
                 return
             }
             let workspace = Workspace(configuration: configuration, startBackgroundWork: false)

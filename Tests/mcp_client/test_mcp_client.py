@@ -7,6 +7,7 @@ bearer token. Run by scripts/test: python3 test_mcp_client.py PATH/TO/codesage
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -503,6 +504,48 @@ async def http_sigterm(root, folder):
             process.wait(10)
 
 
+async def stdio_sigterm(folder):
+    """SIGTERM to `serve` over stdio with an index run in flight: it answers, then the server exits 0."""
+    tree = os.path.join(folder, "drain-stdio")
+    os.makedirs(os.path.join(tree, "src"))
+    for i in range(120):
+        with open(os.path.join(tree, "src", f"mod_{i}.py"), "w") as f:
+            f.write(f"def stdio_handler_{i}(request):\n    \"\"\"Serve request {i} over stdio.\"\"\"\n    return request.reply({i})\n")
+    process = subprocess.Popen([BINARY, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        def send(message):
+            process.stdin.write((json.dumps(message) + "\n").encode())
+            process.stdin.flush()
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+              "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "drain", "version": "1"}}})
+        check(json.loads(process.stdout.readline()).get("id") == 1, "stdio sigterm: initialize answered")
+        send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        send({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "index_codebase", "arguments": {"path": tree}}})
+        for _ in range(1000):
+            if os.path.isdir(os.path.join(tree, ".codesage")):
+                break
+            time.sleep(0.01)
+        check(os.path.isdir(os.path.join(tree, ".codesage")), "stdio sigterm: the index run began")
+        process.send_signal(signal.SIGTERM)
+        answer = None
+        while answer is None:
+            line = process.stdout.readline()
+            if not line:
+                break
+            message = json.loads(line)
+            if message.get("id") == 2:
+                answer = message
+        result = (answer or {}).get("result", {})
+        check(answer is not None and not result.get("isError") and "done" in result["content"][0]["text"],
+              f"stdio sigterm: the call in flight is answered after SIGTERM: {str(answer)[:300]}")
+        code = process.wait(30)
+        check(code == 0, f"stdio sigterm: the server exits 0 after draining, got {code}")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
 async def healthy_once(uds):
     try:
         async with http_client(uds) as client:
@@ -519,6 +562,7 @@ async def main():
                           ("unix", lambda: http_unix(root, folder)), ("token", lambda: http_token(root)),
                           ("HTTP, MCP 2026-07-28", lambda: http_modern(root)),
                           ("HTTP, SIGTERM with requests in flight", lambda: http_sigterm(root, folder)),
+                          ("stdio, SIGTERM with a call in flight", lambda: stdio_sigterm(folder)),
                           ("stdio, model TTL", lambda: model_ttl(root)), ("stdio, memory budget", lambda: memory_budget(root))]:
             started = time.monotonic()
             await run()

@@ -1,0 +1,29 @@
+import Logging
+import ServiceLifecycle
+
+/// MCP over stdio as a service of a ServiceGroup. It ends when the client closes stdin; on the group's
+/// graceful shutdown (SIGTERM or SIGINT) new tool calls are refused, the calls in flight answer (up to
+/// `drainDeadline`), then the server stops.
+public struct StdioService: Service {
+    public let table: ToolTable
+    /// The descriptor of the real stdout (StandardStreams.reserveStdoutForProtocol).
+    public let protocolOutput: Int32
+    public let logger: Logger
+    public let drainDeadline: Duration
+
+    public init(table: ToolTable, protocolOutput: Int32, logger: Logger, drainDeadline: Duration = .seconds(10)) {
+        self.table = table
+        self.protocolOutput = protocolOutput
+        self.logger = logger
+        self.drainDeadline = drainDeadline
+    }
+
+    public func run() async throws {
+        let table = self.table, drainDeadline = self.drainDeadline
+        try await CodeSageServer.serveStdio(table: table, protocolOutput: protocolOutput, logger: logger) {
+            // Returns on the group's graceful shutdown (or throws when stdin closed first and this is cancelled).
+            guard (try? await gracefulShutdown()) != nil else { return }
+            await table.gate.closeAndDrain(deadline: drainDeadline)
+        }
+    }
+}
