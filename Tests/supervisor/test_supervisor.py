@@ -227,7 +227,16 @@ def budgets(folder, repository):
         supervisor.stop()
 
     # Hard limit: above an idle worker, below one that has answered a semantic search (the model's pages it
-    # touches, ~34 MB measured, are its own while no other worker maps them).
+    # touches, ~34 MB measured, are its own while no other worker maps them). "Idle" is a fresh worker's PSS
+    # once ready (index opened and touched), measured on a fleet of its own: after the cleanups above a worker
+    # holds less than a fresh one, and a limit from that figure caught fresh workers too.
+    probe = Supervisor(BINARY, repository, sockets, 2, os.path.join(folder, "supervisor-probe.log"))
+    try:
+        probe.wait_ready()
+        time.sleep(1.5)  # a heartbeat or two: the slots' PSS figures are fresh
+        idle_pss = max([w["pss_bytes"] for w in probe.status()["workers"]] + [smaps_rollup(p)["Pss"] for p in probe.worker_pids()])
+    finally:
+        probe.stop()
     hard = idle_pss + (16 << 20)
     supervisor = Supervisor(BINARY, repository, sockets, 2, os.path.join(folder, "supervisor-hard.log"), extra=["--hard-limit", f"{hard >> 20}MB"])
     nginx = None
