@@ -86,16 +86,22 @@ public final class HTTPServer: Sendable {
         channel.close(promise: nil)
     }
 
-    /// Drains (`beginDrain`), waits until the requests in flight have been answered or `deadline` has
-    /// passed, then stops; returns how many requests were still in flight when it stopped.
+    /// Drains (`beginDrain`) and waits until the requests in flight have been answered or `deadline` has
+    /// passed; returns how many were still in flight then.
     @discardableResult
-    public func shutDown(deadline: Duration) async -> Int {
+    public func drain(deadline: Duration) async -> Int {
         beginDrain()
         let end = ContinuousClock.now + deadline
         while activity.inflight > 0, ContinuousClock.now < end {
             try? await Task.sleep(for: .milliseconds(10))
         }
-        let left = activity.inflight
+        return activity.inflight
+    }
+
+    /// Drains (`drain(deadline:)`), then stops; returns how many requests were still in flight.
+    @discardableResult
+    public func shutDown(deadline: Duration) async -> Int {
+        let left = await drain(deadline: deadline)
         await stop()
         return left
     }

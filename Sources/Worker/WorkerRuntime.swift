@@ -242,13 +242,9 @@ public final class WorkerRuntime: Service, @unchecked Sendable {
     private func drain(_ server: HTTPServer) async {
         lock.withLock { slot.state = .draining }
         publish()
-        server.beginDrain()
         let orphaned = Processes.parentPID != options.supervisorPID
-        let deadline = ContinuousClock.now + (orphaned ? .seconds(1) : Self.drainDeadline)
-        while server.activity.inflight > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        logger.info("worker \(options.slot): drained (\(server.activity.inflight) requests left in flight)")
+        let left = await server.drain(deadline: orphaned ? .seconds(1) : Self.drainDeadline)
+        logger.info("worker \(options.slot): drained (\(left) requests left in flight)")
         lock.withLock { slot.state = .empty }
         publish()
     }

@@ -34,7 +34,7 @@ struct IndexCommand: AsyncParsableCommand {
             if json {
                 FileHandle.standardOutput.write(IndexSetup.json(report) + Data("\n".utf8))
             } else {
-                StandardStreams.writeError("indexed \(layout.root): " + report.text.replacingOccurrences(of: "the structured report lists them", with: "`--json` lists them"))
+                StandardStreams.writeError("indexed \(layout.root): " + report.text(excludedListedIn: "`--json`"))
             }
         }
     }

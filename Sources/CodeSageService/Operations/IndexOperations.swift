@@ -5,14 +5,17 @@ import Indexing
 
 extension IndexReport: Answer {
     /// Counts, what was embedded, the vector index and the generation; then what was left out, if anything.
-    public var text: String {
+    public var text: String { text(excludedListedIn: "the structured report") }
+
+    /// The same, naming where the excluded paths are listed (`--json` for the CLI).
+    public func text(excludedListedIn listing: String) -> String {
         let recall = recallAt10.map { String(format: ", recall@10 %.3f", $0) } ?? ""
         var text = "\(files) files, \(chunks) chunks (\(added) new, \(changed) changed, \(deleted) deleted, \(skipped) unchanged); "
             + "\(embedded) embedded, \(reused) reused; \(indexType.isEmpty ? "no vectors" : indexType)\(recall); generation \(generation) in "
             + String(format: "%.2f s", seconds)
         if excluded > 0 {
             let reasons = excludedByReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-            text += "\nleft out \(excluded) paths (\(reasons)); the structured report lists them"
+            text += "\nleft out \(excluded) paths (\(reasons)); \(listing) lists them"
         }
         return text
     }
