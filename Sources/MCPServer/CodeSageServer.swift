@@ -27,11 +27,12 @@ public enum CodeSageServer {
         return server
     }
 
-    /// Serves MCP over stdio until the client closes stdin, or until `shutdown` returns (a graceful
-    /// shutdown: it should refuse new calls and let those in flight answer first).
+    /// Serves MCP over stdio until the client closes stdin, or until `shutdown` returns true (a graceful
+    /// shutdown): then new tool calls are refused, and the server stops once every request it received has
+    /// its answer written, or after `drainDeadline`.
     /// - Parameter protocolOutput: the descriptor of the real stdout (see StandardStreams.reserveStdoutForProtocol).
-    public static func serveStdio(table: ToolTable, protocolOutput: Int32, logger: Logger,
-                                  until shutdown: (@Sendable () async -> Void)? = nil) async throws {
+    public static func serveStdio(table: ToolTable, protocolOutput: Int32, logger: Logger, drainDeadline: Duration = .seconds(10),
+                                  until shutdown: (@Sendable () async -> Bool)? = nil) async throws {
         let server = await make(table: table)
         let transport = ScreeningTransport(
             StdioTransport(input: .standardInput, output: FileDescriptor(rawValue: protocolOutput), logger: logger), logger: logger)
@@ -39,8 +40,11 @@ public enum CodeSageServer {
         // A task of its own (it inherits the caller's task-locals, the graceful-shutdown handler among them).
         let stopper = shutdown.map { shutdown in
             Task {
-                await shutdown()
-                if !Task.isCancelled { await server.stop() }
+                guard await shutdown(), !Task.isCancelled else { return }
+                table.gate.close()
+                let left = await transport.waitForAnswers(deadline: drainDeadline)
+                if left > 0 { logger.warning("stopping with \(left) request(s) unanswered after \(drainDeadline)") }
+                await server.stop()
             }
         }
         await server.waitUntilCompleted()

@@ -19,11 +19,11 @@ public struct StdioService: Service {
     }
 
     public func run() async throws {
-        let table = self.table, drainDeadline = self.drainDeadline
-        try await CodeSageServer.serveStdio(table: table, protocolOutput: protocolOutput, logger: logger) {
+        let drainDeadline = self.drainDeadline
+        try await CodeSageServer.serveStdio(table: table, protocolOutput: protocolOutput, logger: logger,
+                                            drainDeadline: drainDeadline) {
             // Returns on the group's graceful shutdown (or throws when stdin closed first and this is cancelled).
-            guard (try? await gracefulShutdown()) != nil else { return }
-            await table.gate.closeAndDrain(deadline: drainDeadline)
+            (try? await gracefulShutdown()) != nil
         }
     }
 }

@@ -57,7 +57,7 @@ public struct ToolTable: Sendable {
     public let tools: [ToolDefinition]
     /// Calls, errors and latency per tool.
     public let metrics: ToolMetrics
-    /// Calls in flight, and whether new ones are refused (a server shutting down).
+    /// Whether new calls are refused (a server shutting down).
     public let gate = CallGate()
 
     /// Creates a table; tool names must be unique.
@@ -76,8 +76,7 @@ public struct ToolTable: Sendable {
             let known = tools.map(\.name).joined(separator: ", ")
             return Self.error("unknown tool \"\(parameters.name)\"; known tools: \(known)")
         }
-        guard gate.enter() else { return Self.error("\(tool.name): the server is shutting down; call again on its successor") }
-        defer { gate.leave() }
+        guard gate.isOpen else { return Self.error("\(tool.name): the server is shutting down; call again on its successor") }
         let started = ContinuousClock.now
         let result: CallTool.Result
         do {
@@ -107,34 +106,16 @@ public struct ToolTable: Sendable {
     }
 }
 
-/// Counts the tool calls in flight and, once closed, refuses new ones: what a graceful shutdown of a
-/// transport without its own drain (stdio) waits on.
+/// Once closed, refuses new tool calls: a transport shutting down (stdio) closes it, then waits for the
+/// answers of the requests it already has.
 public final class CallGate: Sendable {
-    private let state = Mutex((inflight: 0, closed: false))
+    private let closed = Atomic<Bool>(false)
 
     public init() {}
 
-    /// Admits a call; false once closed.
-    func enter() -> Bool {
-        state.withLock { s in
-            guard !s.closed else { return false }
-            s.inflight += 1
-            return true
-        }
-    }
+    /// Whether new calls are admitted.
+    public var isOpen: Bool { !closed.load(ordering: .acquiring) }
 
-    func leave() { state.withLock { $0.inflight -= 1 } }
-
-    /// Calls in flight now.
-    public var inflight: Int { state.withLock { $0.inflight } }
-
-    /// Refuses new calls, then waits until those in flight have finished or `deadline` has passed; returns
-    /// how many were still running.
-    @discardableResult
-    public func closeAndDrain(deadline: Duration) async -> Int {
-        state.withLock { $0.closed = true }
-        let end = ContinuousClock.now + deadline
-        while inflight > 0, ContinuousClock.now < end { try? await Task.sleep(for: .milliseconds(10)) }
-        return inflight
-    }
+    /// Refuses every call from now on.
+    public func close() { closed.store(true, ordering: .releasing) }
 }

@@ -166,3 +166,39 @@ struct HTTPServerTests {
         await server.stop()
     }
 }
+
+@Suite("The screening transport")
+struct ScreeningTransportTests {
+    @Test("a request stays unanswered until a response with its id is written; notifications and other ids do not count")
+    func answersAreCounted() async throws {
+        let (client, server) = await InMemoryTransport.createConnectedPair()
+        let screening = ScreeningTransport(server, logger: Logger(label: "test"))
+        try await client.connect()
+        try await screening.connect()
+        var incoming = await screening.receive().makeAsyncIterator()
+        for message in [#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{}}"#,
+                        #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+                        #"{"jsonrpc":"2.0","id":"7","method":"ping"}"#] {
+            try await client.send(Data(message.utf8))
+            _ = try await incoming.next()
+        }
+        #expect(await screening.unansweredCount == 2)
+        // The string id "7" is not the number 7, and a notification answers nothing.
+        try await screening.send(Data(#"{"jsonrpc":"2.0","id":"7","result":{}}"#.utf8))
+        try await screening.send(Data(#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"id":7}}"#.utf8))
+        #expect(await screening.unansweredCount == 1)
+        #expect(await screening.waitForAnswers(deadline: .milliseconds(30)) == 1)
+        try await screening.send(Data(#"{"jsonrpc":"2.0","id":7,"result":{"content":[]}}"#.utf8))
+        #expect(await screening.waitForAnswers(deadline: .seconds(5)) == 0)
+    }
+
+    @Test("text that is not JSON and object ids are answered by the screen itself and owe nothing")
+    func rejections() {
+        guard case .reject = MessageScreen.verdict(Data("not json".utf8)) else { Issue.record("not rejected"); return }
+        guard case .reject = MessageScreen.verdict(Data(#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#.utf8)) else {
+            Issue.record("object id not rejected"); return
+        }
+        #expect(MessageScreen.verdict(Data(#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#.utf8)) == .pass(request: nil))
+        #expect(MessageScreen.verdict(Data("[1,2]".utf8)) == .pass(request: nil))
+    }
+}
