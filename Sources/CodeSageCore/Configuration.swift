@@ -195,6 +195,14 @@ extension Configuration {
         guard case .affinity(let value)? = setting(N.threadAffinity).value else { preconditionFailure() }
         return value
     }
+    /// Whether servers watch their roots and keep their indexes current.
+    public var watchEnabled: Bool { bool(N.watch) }
+    /// Quiet time after the last change before a watched root is updated.
+    public var watchDebounce: Duration { .milliseconds(int(N.watchDebounce)) }
+    /// Seconds between stat scans of a root without inotify coverage.
+    public var watchScanInterval: Duration { .seconds(int(N.watchScanInterval)) }
+    /// Most folders watched per root, nil for the kernel's limit.
+    public var watchMaxFolders: Int? { optionalInt(N.watchMaxFolders) }
     /// Largest file that is indexed, in bytes.
     public var maxFileSizeBytes: UInt64 { bytes(N.maxFileSize) }
     /// Largest HTTP request body, in bytes.

@@ -58,6 +58,10 @@ public enum SettingCatalog {
         public static let maxRequestSize = "CODESAGE_MAX_REQUEST_SIZE"
         public static let socketMode = "CODESAGE_SOCKET_MODE"
         public static let authToken = "CODESAGE_AUTH_TOKEN"
+        public static let watch = "CODESAGE_WATCH"
+        public static let watchDebounce = "CODESAGE_WATCH_DEBOUNCE_MS"
+        public static let watchScanInterval = "CODESAGE_WATCH_SCAN_SECONDS"
+        public static let watchMaxFolders = "CODESAGE_WATCH_MAX_FOLDERS"
     }
 
     /// Log levels, quietest last.
@@ -113,6 +117,15 @@ public enum SettingCatalog {
                     "Share of the memory budget that all caches together should use."),
         SettingSpec(Name.adaptiveInterval, .integer(1...86_400), default: "60",
                     "Seconds between adaptive cache-size adjustments."),
+        // Watching.
+        SettingSpec(Name.watch, .boolean, default: "true",
+                    "`serve` and `supervise` watch every root they serve (inotify) and keep its index current; `index` stays one-shot unless --watch."),
+        SettingSpec(Name.watchDebounce, .integer(0...60_000), default: "200",
+                    "Milliseconds without a new change before a watched root is updated (a burst of saves is one update)."),
+        SettingSpec(Name.watchScanInterval, .integer(1...86_400), default: "5",
+                    "Seconds between stat scans of a root that inotify cannot cover (watch limit reached)."),
+        SettingSpec(Name.watchMaxFolders, .integer(1...100_000_000), default: nil, note: "the kernel's limit (fs.inotify.max_user_watches)",
+                    "Most folders watched per root; a larger tree is stat-scanned instead (leaves inotify watches to other tools)."),
         // Pools.
         SettingSpec(Name.embeddingPoolSize, .integer(0...1024), default: "4",
                     "Preallocated embedding batch buffers."),

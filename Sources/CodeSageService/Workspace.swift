@@ -5,9 +5,11 @@ import Embedding
 import Foundation
 import IndexStore
 import Indexing
+import Logging
 import MemoryManagement
 import Platform
 import Search
+import SourceModel
 import Synchronization
 
 /// The application core of one CodeSage process: the configuration, the model (loaded on first use,
@@ -40,6 +42,9 @@ public final class Workspace: Sendable {
         var returnedFiles: [String: [String: Int]] = [:]
         var warmings: [CacheWarming.Report] = []
         var backgroundWorkRunning = false
+        /// Set by `enableWatching`: roots are watched once they are served.
+        var watchLogger: Logger?
+        var watchers: [String: RootWatcher] = [:]
     }
 
     private let state = Mutex(State())
@@ -115,11 +120,62 @@ public final class Workspace: Sendable {
             defer { s.backgroundWorkRunning = false }
             return s.backgroundWorkRunning
         }
+        let watchers = state.withLock { s -> [RootWatcher] in
+            defer { s.watchers.removeAll(); s.watchLogger = nil }
+            return Array(s.watchers.values)
+        }
+        for watcher in watchers { watcher.stop() }
         guard stop else { return }
         models.stopTimer()
         memoryManager.stop()
         cacheSizer.stop()
     }
+
+    /// From now on every root this workspace serves (searched, or indexed through it) is watched and its
+    /// index kept current (`RootWatcher`), until `stopBackgroundWork`. For the one process that writes the
+    /// indexes: `serve`, or the supervisor's indexer; never a worker of a fleet.
+    public func enableWatching(logger: Logger) {
+        state.withLock { $0.watchLogger = logger }
+    }
+
+    /// Watches `layout`'s root when watching is enabled and it is not watched yet.
+    public func watchIfEnabled(_ layout: IndexLayout) {
+        let options = RootWatcher.Options(configuration: configuration)
+        let watcher = state.withLock { s -> RootWatcher? in
+            guard let logger = s.watchLogger, s.watchers[layout.root] == nil else { return nil }
+            let watcher = RootWatcher(root: layout.root, options: options, logger: logger,
+                                      ignoredNames: Self.watchIgnoredNames(layout),
+                                      update: { [weak self] discovered throws(CodeSageError) in
+                                          guard let self else { throw CodeSageError(.io, "the workspace is gone") }
+                                          return try self.update(layout, discovered: discovered)
+                                      },
+                                      published: { [weak self] _ in self?.indexPublished(layout) })
+            s.watchers[layout.root] = watcher
+            return watcher
+        }
+        watcher?.start()
+    }
+
+    /// Names whose events cannot change the index of `layout`: the excluded folders, and the index
+    /// folder when it lies inside the root.
+    static func watchIgnoredNames(_ layout: IndexLayout) -> Set<String> {
+        var names = DiscoveryOptions().excludedDirectoryNames
+        if layout.directory.hasPrefix(layout.root + "/") { names.insert((layout.directory as NSString).lastPathComponent) }
+        return names
+    }
+
+    /// One incremental index run of `layout` (waiting for another run's lock), as a watcher does it.
+    func update(_ layout: IndexLayout, discovered: (DiscoveryResult) -> Void) throws(CodeSageError) -> IndexReport {
+        var options = IndexOptions(configuration: configuration)
+        options.waitForLock = true
+        return try Indexer(layout: layout, embedder: try model(), options: options).run(discovered: discovered)
+    }
+
+    /// Whether roots are watched (`enableWatching`, until `stopBackgroundWork`).
+    public var isWatching: Bool { state.withLock { $0.watchLogger != nil } }
+
+    /// The watchers, by root.
+    public var watchers: [String: RootWatcher] { state.withLock { $0.watchers } }
 
     /// The model behind the embedding cache, loading it on first use. The returned embedder stays
     /// valid across unloads: it reloads the model when a vector is not cached.
@@ -204,6 +260,7 @@ public final class Workspace: Sendable {
         }
         guard stored else { return engine }
         searchCache.invalidate(root: layout.root, keeping: snapshot.generation)
+        watchIfEnabled(layout)
         return engine
     }
 
@@ -224,6 +281,7 @@ public final class Workspace: Sendable {
     /// After an index run of `layout`: makes sure the root is open on its newest generation (dropping the
     /// answers cached for older ones), then warms the caches (bounded by `CacheWarming.defaultBudget`).
     public func indexPublished(_ layout: IndexLayout) {
+        watchIfEnabled(layout)
         let popular = state.withLock { $0.returnedFiles[layout.root] ?? [:] }
         // Warming goes through `engine(root:)`, which reopens the root only if a newer generation was
         // published (dropping the answers of older ones) and keeps an engine a search already opened on it.

@@ -103,7 +103,7 @@ actor ScreeningTransport: Transport {
                                 try? await inner.send(rejection)
                             case .pass(let request):
                                 // Counted before the server can see it, so its answer is always awaited.
-                                if let request { await self.received(request: request) }
+                                if let request { self.received(request: request) }
                                 continuation.yield(message)
                             }
                         }

@@ -26,6 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
                 // stdio: the session ends with the client's stdin; SIGTERM or SIGINT refuse new calls and let
                 // those in flight answer first.
                 let workspace = Workspace(configuration: configuration, startBackgroundWork: false)
+                if configuration.watchEnabled { workspace.enableWatching(logger: CLI.logger) }
                 let protocolOutput = try StandardStreams.reserveStdoutForProtocol()
                 let stdio = StdioService(table: CodeToolTable.make(workspace: workspace), protocolOutput: protocolOutput,
                                          logger: CLI.logger, drainDeadline: Self.drainDeadline)
@@ -37,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
                 return
             }
             let workspace = Workspace(configuration: configuration, startBackgroundWork: false)
+            if configuration.watchEnabled { workspace.enableWatching(logger: CLI.logger) }
             let table = CodeToolTable.make(workspace: workspace)
             let server = try await HTTPServer.start(table: table, endpoint: endpoint,
                                                     socketMode: configuration.socketMode, maxBodyBytes: Int(configuration.maxRequestBytes),

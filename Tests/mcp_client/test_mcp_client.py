@@ -376,7 +376,7 @@ async def http_modern(root):
             check(client.protocol_version == MODERN, f"modern: negotiated {client.protocol_version}")
             check(client.server_info is not None and client.server_info.name == "codesage", f"modern: serverInfo in _meta: {client.server_info}")
             tools = (await client.list_tools()).tools
-            check([t.name for t in tools][:3] == ["index_codebase", "semantic_search_codebase", "search_codebase"] and len(tools) == 14,
+            check([t.name for t in tools][:3] == ["index_codebase", "semantic_search_codebase", "search_codebase"] and len(tools) == 15,
                   f"modern: tools in the table's order: {[t.name for t in tools]}")
             index = next(t for t in tools if t.name == "index_codebase")
             clear = next(t for t in tools if t.name == "clear_cache")
@@ -411,7 +411,7 @@ async def http_modern(root):
                   and "tools" in result.get("capabilities", {}), f"modern: server/discover: {body}")
             status, body, _ = await post(modern_request("list-1", "tools/list"))
             result = body.get("result", {})
-            check(status == 200 and body.get("id") == "list-1" and len(result.get("tools", [])) == 14 and result.get("cacheScope")
+            check(status == 200 and body.get("id") == "list-1" and len(result.get("tools", [])) == 15 and result.get("cacheScope")
                   and "ttlMs" in result and result.get("resultType") == "complete", f"modern: tools/list: {str(body)[:300]}")
             for rid in ["a string id", 12345678901234, 7]:
                 status, body, _ = await post(modern_request(rid, "tools/list"))

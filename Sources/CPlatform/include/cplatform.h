@@ -3,6 +3,8 @@
 #define CODESAGE_CPLATFORM_H
 
 #include <stddef.h>
+#include <sys/inotify.h>
+#include <poll.h>
 
 /// Number of CPUs in the calling thread's affinity mask, or -1 with errno set.
 int cs_affinity_cpu_count(void);

@@ -117,9 +117,11 @@ public final class Indexer: Sendable {
         self.options = options
     }
 
-    /// Runs once. `progress(phase, done, total)` is called from the calling thread;
-    /// `checkpoint` is for crash tests: throwing from it abandons the run at that point.
+    /// Runs once. `progress(phase, done, total)` is called from the calling thread; `discovered` gets the
+    /// discovery walk (a watcher learns the folders to watch from it); `checkpoint` is for crash tests:
+    /// throwing from it abandons the run at that point.
     public func run(progress: (IndexPhase, Int, Int) -> Void = { _, _, _ in },
+                    discovered: (DiscoveryResult) -> Void = { _ in },
                     checkpoint: (IndexCheckpoint) throws(CodeSageError) -> Void = { _ throws(CodeSageError) in }) throws(CodeSageError) -> IndexReport {
         let started = ContinuousClock.now
         try FileSystem.makeFolders(layout.directory)
@@ -146,7 +148,9 @@ public final class Indexer: Sendable {
         var discoveryOptions = DiscoveryOptions()
         discoveryOptions.maxFileSize = options.maxFileSize
         discoveryOptions.excludedPaths.insert(layout.directory)
-        let discovered = try FileDiscovery.discover(root: layout.root, options: discoveryOptions)
+        let discovery = try FileDiscovery.discover(root: layout.root, options: discoveryOptions)
+        discovered(discovery)
+        let discovered = discovery
         for path in discovered.skipped { report.exclude(path) }
         let known = try store.files(at: published)
         let modelChanged = previous.map { $0.model.identity != embedder.identity } ?? false

@@ -20,6 +20,7 @@ public enum CodeToolTable {
             ServerTools.performance(metrics),
             ConfigurationTools.getConfiguration(workspace.configuration),
             ServerTools.clear(workspace),
+            IndexTools.indexStatus(workspace),
         ], metrics: metrics)
     }
 }

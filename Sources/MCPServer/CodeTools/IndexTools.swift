@@ -50,6 +50,22 @@ public enum IndexTools {
         }
     }
 
+    public static func indexStatus(_ workspace: Workspace) -> ToolDefinition {
+        ToolDefinition(
+            name: "get_index_status",
+            description: "How current the index of each root this server serves is (or of `path`): generation and when it was published, files, chunks, semantic_coverage (chunks embedded / chunks: below 1, a semantic miss may be an unembedded file), and the watcher that keeps it current (watching N folders, or scanning and why; pending changes; updates; the last update's time, duration and report).",
+            inputSchema: Schema.object([
+                "path": Schema.string("A repository root; default every root this server serves."),
+            ]),
+            readOnly: true, destructive: false, idempotent: true
+        ) { arguments in
+            let args = ToolArguments(arguments, tool: "get_index_status")
+            try args.rejectUnknown(allowed: ["path"])
+            let path = try args.string("path")
+            return try await offPool { try ToolOutput(workspace.indexStatus(root: path)) }
+        }
+    }
+
     static func output(_ job: IndexJobs.Job) throws(CodeSageError) -> ToolOutput {
         if job.state == .failed { throw CodeSageError(.internal, "index run \(job.id) of \(job.root) failed: \(job.error ?? "")") }
         return try ToolOutput(job)

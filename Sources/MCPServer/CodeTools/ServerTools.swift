@@ -100,6 +100,17 @@ public enum ServerTools {
             gauge("codesage_index_files", Double(manifest.files), [("root", root)])
             gauge("codesage_index_chunks", Double(manifest.chunks), [("root", root)])
             gauge("codesage_index_vector_bytes", Double(manifest.vectors?.bytes ?? 0), [("root", root)])
+            gauge("codesage_index_semantic_coverage", manifest.chunks == 0 ? 1 : Double(manifest.vectors?.count ?? 0) / Double(manifest.chunks),
+                  [("root", root)])
+        }
+        for (root, watcher) in workspace.watchers {
+            let status = watcher.current
+            gauge("codesage_watch_folders", Double(status.folders), [("root", root)])
+            gauge("codesage_watch_scanning", status.mode == .scanning ? 1 : 0, [("root", root)])
+            gauge("codesage_watch_pending_changes", Double(status.pendingChanges), [("root", root)])
+            gauge("codesage_watch_last_update_seconds", status.lastUpdateSeconds ?? 0, [("root", root)])
+            recordTotal("codesage_watch_updates_total", status.updates, [("root", root)], in: metrics)
+            recordTotal("codesage_watch_overflows_total", status.overflows, [("root", root)], in: metrics)
         }
         return metrics.prometheus()
     }

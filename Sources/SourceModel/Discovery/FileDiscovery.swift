@@ -96,11 +96,15 @@ public struct DiscoveryResult: Sendable {
     public var files: [DiscoveredFile]
     /// The paths left out and why, sorted by `relativePath`.
     public var skipped: [SkippedPath]
+    /// The absolute paths of the folders walked (the root first; through links as walked): what a watcher
+    /// of the tree watches.
+    public var folders: [String]
 
     /// Creates a result from its parts.
-    public init(files: [DiscoveredFile], skipped: [SkippedPath]) {
+    public init(files: [DiscoveredFile], skipped: [SkippedPath], folders: [String] = []) {
         self.files = files
         self.skipped = skipped
+        self.folders = folders
     }
 }
 
@@ -128,7 +132,7 @@ public enum FileDiscovery {
         walker.walk(Walker.Folder(relative: "", absolute: rootReal, identity: FolderIdentity(rootStatus), ancestors: [], rules: rules), entries: rootEntries)
         walker.files.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
         walker.skipped.sort { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
-        return DiscoveryResult(files: walker.files, skipped: walker.skipped)
+        return DiscoveryResult(files: walker.files, skipped: walker.skipped, folders: walker.folders)
     }
 }
 
@@ -165,6 +169,7 @@ private struct Walker {
     let excludedPaths: Set<String>
     var files: [DiscoveredFile] = []
     var skipped: [SkippedPath] = []
+    var folders: [String] = []
 
     init(rootReal: String, options: DiscoveryOptions) {
         self.rootReal = rootReal
@@ -214,6 +219,7 @@ private struct Walker {
                     continue
                 }
             }
+            folders.append(folder.absolute)
             var rules = folder.rules
             var unreadableIgnoreFiles: Set<String> = []
             for name in options.ignoreFileNames where entries.contains(where: { $0.name == name && $0.kind == .regular }) {
