@@ -33,3 +33,17 @@ public enum ServerLifecycle {
         try await group.run()
     }
 }
+
+/// A `RootWatcher` as a service: started when the group runs, stopped on its graceful shutdown (an update
+/// in progress gets `RootWatcher.stop`'s deadline to finish; it is crash-safe past it).
+public struct RootWatchService: Service {
+    public let watcher: RootWatcher
+
+    public init(watcher: RootWatcher) { self.watcher = watcher }
+
+    public func run() async throws {
+        watcher.start()
+        defer { watcher.stop() }
+        try? await gracefulShutdown()
+    }
+}

@@ -158,7 +158,7 @@ public final class Workspace: Sendable {
 
     /// Names whose events cannot change the index of `layout`: the excluded folders, and the index
     /// folder when it lies inside the root.
-    static func watchIgnoredNames(_ layout: IndexLayout) -> Set<String> {
+    public static func watchIgnoredNames(_ layout: IndexLayout) -> Set<String> {
         var names = DiscoveryOptions().excludedDirectoryNames
         if layout.directory.hasPrefix(layout.root + "/") { names.insert((layout.directory as NSString).lastPathComponent) }
         return names

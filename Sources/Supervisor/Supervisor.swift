@@ -36,6 +36,8 @@ public final class Supervisor: @unchecked Sendable {
         public var startupGrace: Duration = .seconds(30)
         /// How long SIGTERM'd workers may drain before SIGKILL.
         public var drainDeadline: Duration = .seconds(15)
+        /// Run `codesage index --watch` beside the workers, the fleet's one writer of the index (CODESAGE_WATCH).
+        public var watchIndex = false
 
         public init(layout: IndexLayout, socketDirectory: String, executable: String, environment: [String: String],
                     placements: [WorkerPlacement], numaNodes: Int, globalBudget: UInt64, softLimit: UInt64, hardLimit: UInt64) {
@@ -69,7 +71,7 @@ public final class Supervisor: @unchecked Sendable {
         limits.drainDeadline = options.drainDeadline
         limits.softLimit = options.softLimit
         limits.hardLimit = options.hardLimit
-        machine = SupervisorMachine(slots: options.placements.count, limits: limits)
+        machine = SupervisorMachine(slots: options.placements.count, limits: limits, watchIndex: options.watchIndex)
     }
 
     /// Runs until SIGTERM or SIGINT, then drains the workers and returns. Runs on a thread of its own,
@@ -182,6 +184,10 @@ public final class Supervisor: @unchecked Sendable {
         case .indexBuilder:
             return try Processes.spawn(executable: options.executable,
                                        arguments: ["index"] + options.sharedArguments + ["--wait", options.layout.root],
+                                       environment: options.environment)
+        case .indexWatcher:
+            return try Processes.spawn(executable: options.executable,
+                                       arguments: ["index"] + options.sharedArguments + ["--wait", "--watch", options.layout.root],
                                        environment: options.environment)
         case .worker(let slot):
             let placement = options.placements[slot]

@@ -88,6 +88,8 @@ public struct SupervisorMachine: Sendable {
     /// What to spawn.
     public enum Spawn: Equatable, Sendable {
         case indexBuilder
+        /// `codesage index --watch`: the one process of the fleet that writes the index, keeping it current.
+        case indexWatcher
         case worker(slot: Int)
     }
 
@@ -119,20 +121,29 @@ public struct SupervisorMachine: Sendable {
     public private(set) var workers: [Worker]
     /// The `codesage index` child building the first index.
     public private(set) var indexBuilder: ProcessID?
+    /// Whether an index watcher runs beside the workers (CODESAGE_WATCH).
+    public let watchesIndex: Bool
+    /// The `codesage index --watch` child, and when it is due to (re)start while none runs.
+    public private(set) var indexWatcher: ProcessID?
+    private var watcherNextStart: ContinuousClock.Instant?
+    private var watcherCrashes = 0
+    private var watcherStarted: ContinuousClock.Instant?
     private var started = false
     /// The generation published in the control block (nil before the first).
     public private(set) var published: Generation?
     public let limits: Limits
 
     /// A machine for `slots` workers.
-    public init(slots: Int, limits: Limits, now: ContinuousClock.Instant = .now) {
+    /// A machine for `slots` workers; with `watchIndex`, an index watcher runs beside them once the root is indexed.
+    public init(slots: Int, limits: Limits, watchIndex: Bool = false, now: ContinuousClock.Instant = .now) {
         self.limits = limits
+        watchesIndex = watchIndex
         workers = Array(repeating: Worker(started: now, nextStart: now), count: slots)
     }
 
     /// The pids of every process the supervisor still has to wait for.
     public var livePIDs: [ProcessID] {
-        workers.compactMap(\.pid) + (indexBuilder.map { [$0] } ?? [])
+        workers.compactMap(\.pid) + [indexBuilder, indexWatcher].compactMap { $0 }
     }
 
     /// Applies `event`; returns what to do, in order.
@@ -143,7 +154,7 @@ public struct SupervisorMachine: Sendable {
             started = true
             if indexed {
                 phase = .running
-                return []  // workers start when the generation is published
+                return startWatcher(now: .now)  // workers start when the generation is published
             }
             return [.log(.info, "the root has no index yet; building it"), .spawn(.indexBuilder)]
         case .spawned(let what, let pid, let now):
@@ -172,6 +183,11 @@ public struct SupervisorMachine: Sendable {
         case .indexBuilder:
             indexBuilder = pid
             return stopLateStarter(pid, now: now)
+        case .indexWatcher:
+            indexWatcher = pid
+            watcherStarted = now
+            if case .stopping = phase { return [.signal(pid, .terminate)] }
+            return [.log(.info, "index watcher: started, pid \(pid)")] + stopLateStarter(pid, now: now)
         case .worker(let slot):
             guard workers.indices.contains(slot) else { return [] }
             workers[slot].pid = pid
@@ -203,6 +219,11 @@ public struct SupervisorMachine: Sendable {
         case .indexBuilder:
             phase = .stopped(failure: "cannot start `codesage index`: \(reason)")
             return [.log(.error, "cannot start `codesage index`: \(reason)")]
+        case .indexWatcher:
+            watcherCrashes += 1
+            let delay = Self.backoff(watcherCrashes)
+            watcherNextStart = now + delay
+            return [.log(.error, "cannot start the index watcher: \(reason); retrying in \(delay)")]
         case .worker(let slot):
             guard workers.indices.contains(slot) else { return [] }
             workers[slot].crashes += 1
@@ -220,7 +241,17 @@ public struct SupervisorMachine: Sendable {
                 return [.log(.error, "building the index failed: `codesage index` \(exit)")]
             }
             phase = .running
-            return [.log(.info, "index built")]
+            return [.log(.info, "index built")] + startWatcher(now: now)
+        }
+        if pid == indexWatcher {
+            indexWatcher = nil
+            if case .stopping = phase { return finishIfDone() }
+            guard case .running = phase else { return [] }
+            if let started = watcherStarted, now - started >= limits.stableAfter { watcherCrashes = 0 }
+            let delay = Self.backoff(watcherCrashes)
+            watcherCrashes += 1
+            watcherNextStart = now + delay
+            return [.log(.warning, "index watcher (pid \(pid)) \(exit); restarting in \(delay) (the index stays as last published meanwhile)")]
         }
         if case .stopping = phase, let slot = slot(of: pid) {
             workers[slot].pid = nil
@@ -256,6 +287,7 @@ public struct SupervisorMachine: Sendable {
             break
         }
         var actions = startDue(now: now)
+        if indexWatcher == nil, let due = watcherNextStart, due <= now { actions += startWatcher(now: now) }
         var overSoft: [(slot: Int, pid: ProcessID, pss: UInt64)] = []
         for slot in workers.indices {
             guard let pid = workers[slot].pid else { continue }
@@ -316,7 +348,9 @@ public struct SupervisorMachine: Sendable {
         case .running:
             phase = .stopping(deadline: now + limits.drainDeadline)
             let pids = workers.compactMap(\.pid)
-            return [.log(.info, "draining \(pids.count) workers"), .requestShutdown] + pids.map { .signal($0, .terminate) } + finishIfDone()
+            watcherNextStart = nil
+            return [.log(.info, "draining \(pids.count) workers"), .requestShutdown] + (pids + [indexWatcher].compactMap { $0 }).map { .signal($0, .terminate) }
+                + finishIfDone()
         }
     }
 
@@ -325,6 +359,13 @@ public struct SupervisorMachine: Sendable {
         guard case .stopping = phase, livePIDs.isEmpty else { return [] }
         phase = .stopped(failure: nil)
         return [.log(.info, "all workers stopped")]
+    }
+
+    /// Spawns the index watcher (when watching, and none runs).
+    private mutating func startWatcher(now: ContinuousClock.Instant) -> [Action] {
+        guard watchesIndex, indexWatcher == nil, case .running = phase else { return [] }
+        watcherNextStart = nil  // until the spawn's outcome comes back
+        return [.spawn(.indexWatcher)]
     }
 
     /// Spawns for the slots whose start is due.

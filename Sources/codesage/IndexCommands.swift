@@ -6,6 +6,8 @@ import IndexStore
 import Indexing
 import Platform
 import Search
+import ServiceLifecycle
+import Synchronization
 
 /// `codesage index PATH`: builds or updates the index of a repository.
 struct IndexCommand: AsyncParsableCommand {
@@ -18,6 +20,11 @@ struct IndexCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Re-read and re-chunk every file (cached vectors are still reused).") var rebuild = false
     @Flag(name: .long, help: "Wait for another index run on this root instead of failing (exit 75).") var wait = false
     @Flag(name: .long, help: "Print the report as JSON on stdout.") var json = false
+    @Flag(name: .long, help: "Keep watching after the first run: every change is indexed on its own (until SIGTERM or SIGINT).") var watch = false
+
+    func validate() throws {
+        if watch && json { throw ValidationError("--watch logs each update on stderr; it cannot be combined with --json") }
+    }
 
     func run() async throws {
         try await CLI.run {
@@ -27,6 +34,7 @@ struct IndexCommand: AsyncParsableCommand {
             var options = IndexOptions(configuration: configuration)
             options.rebuild = rebuild
             options.waitForLock = wait
+            if watch { return try await watchForever(layout: layout, embedder: embedder, options: options, configuration: configuration) }
             let bar = ProgressBar(enabled: StandardStreams.standardErrorIsTerminal && !json)
             let report = try Indexer(layout: layout, embedder: embedder, options: options)
                 .run(progress: { phase, done, total in bar.update(phase.rawValue, done, total) })
@@ -37,6 +45,29 @@ struct IndexCommand: AsyncParsableCommand {
                 StandardStreams.writeError("indexed \(layout.root): " + report.text(excludedListedIn: "`--json`"))
             }
         }
+    }
+}
+
+extension IndexCommand {
+    /// `--watch`: the first run, then one after every burst of changes, each logged, until SIGTERM or SIGINT.
+    func watchForever(layout: IndexLayout, embedder: any TextEmbedder, options: IndexOptions,
+                      configuration: Configuration) async throws(CodeSageError) {
+        let first = options
+        let later = { var o = options; o.rebuild = false; o.waitForLock = true; return o }()
+        let runs = Atomic<Int>(0)
+        let watcher = RootWatcher(
+            root: layout.root, options: RootWatcher.Options(configuration: configuration), logger: CLI.logger,
+            ignoredNames: Workspace.watchIgnoredNames(layout),
+            update: { discovered throws(CodeSageError) in
+                let isFirst = runs.add(1, ordering: .relaxed).oldValue == 0
+                return try Indexer(layout: layout, embedder: embedder, options: isFirst ? first : later).run(discovered: discovered)
+            },
+            published: { report in CLI.logger.info("indexed \(layout.root): \(report.text(excludedListedIn: "`codesage index --json`"))") })
+        CLI.logger.info("watching \(layout.root) (CODESAGE_WATCH_DEBOUNCE_MS \(configuration.watchDebounce)); SIGTERM or SIGINT stops")
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: RootWatchService(watcher: watcher), successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: CLI.logger))
+        do { try await group.run() } catch { throw CodeSageError(.internal, "the watcher stopped", cause: error) }
     }
 }
 

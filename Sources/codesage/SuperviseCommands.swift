@@ -52,6 +52,7 @@ struct SuperviseCommand: AsyncParsableCommand {
                 softLimit: soft, hardLimit: hard)
             options.sharedArguments = global.passedOn
             options.heartbeatTimeout = .milliseconds(Int(heartbeatTimeout * 1000))
+            options.watchIndex = configuration.watchEnabled
             try await Supervisor(options: options, logger: CLI.logger).run()
         }
     }

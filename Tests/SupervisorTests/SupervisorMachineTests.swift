@@ -212,4 +212,43 @@ struct SupervisorMachineTests {
         #expect(other.handle(.spawned(.worker(slot: 0), pid: ProcessID(130), now: Self.at(1))) == [.signal(ProcessID(130), .terminate)])
         #expect(Set(other.livePIDs) == [ProcessID(101), ProcessID(130)])
     }
+
+    @Test("watching: one index watcher starts once the root is indexed, is restarted with back-off when it dies, and is drained with the workers")
+    func indexWatcher() {
+        var machine = SupervisorMachine(slots: 1, limits: Self.limits(), watchIndex: true, now: Self.t0)
+        #expect(Self.spawns(machine.handle(.start(indexed: false))) == [.indexBuilder], "no watcher while the first build runs")
+        _ = machine.handle(.spawned(.indexBuilder, pid: ProcessID(50), now: Self.t0))
+        #expect(Self.spawns(machine.handle(.exited(pid: ProcessID(50), exit: .exited(0), now: Self.at(1)))) == [.indexWatcher])
+        _ = machine.handle(.spawned(.indexWatcher, pid: ProcessID(60), now: Self.at(1)))
+        _ = machine.handle(.generation(Generation(1), now: Self.at(1)))
+        _ = machine.handle(.spawned(.worker(slot: 0), pid: ProcessID(100), now: Self.at(1)))
+        #expect(machine.indexWatcher == ProcessID(60) && Set(machine.livePIDs) == [ProcessID(60), ProcessID(100)])
+
+        // It dies: restarted at the next look (the first crash), then with a back-off when it dies again soon.
+        _ = machine.handle(.exited(pid: ProcessID(60), exit: .signalled(9), now: Self.at(2)))
+        #expect(machine.indexWatcher == nil)
+        #expect(Self.spawns(machine.handle(.tick(now: Self.at(2.01), observations: [0: Self.attached(100)]))) == [.indexWatcher])
+        #expect(Self.spawns(machine.handle(.tick(now: Self.at(2.02), observations: [0: Self.attached(100)]))).isEmpty, "never two")
+        _ = machine.handle(.spawned(.indexWatcher, pid: ProcessID(61), now: Self.at(2.05)))
+        _ = machine.handle(.exited(pid: ProcessID(61), exit: .exited(1), now: Self.at(3)))
+        #expect(Self.spawns(machine.handle(.tick(now: Self.at(3.1), observations: [0: Self.attached(100)]))).isEmpty, "backing off")
+        #expect(Self.spawns(machine.handle(.tick(now: Self.at(3.6), observations: [0: Self.attached(100)]))) == [.indexWatcher])
+        _ = machine.handle(.spawned(.indexWatcher, pid: ProcessID(61), now: Self.at(3.6)))
+
+        // SIGTERM: the watcher is signalled with the workers, and the supervisor waits for both.
+        let stop = machine.handle(.terminate(now: Self.at(70)))
+        #expect(Self.signals(stop).contains(.signal(ProcessID(61), .terminate)) && Self.signals(stop).contains(.signal(ProcessID(100), .terminate)))
+        _ = machine.handle(.exited(pid: ProcessID(100), exit: .exited(0), now: Self.at(71)))
+        #expect(machine.phase != .stopped(failure: nil), "still waiting for the watcher")
+        _ = machine.handle(.exited(pid: ProcessID(61), exit: .exited(0), now: Self.at(71)))
+        #expect(machine.phase == .stopped(failure: nil))
+        #expect(Self.spawns(machine.handle(.tick(now: Self.at(200), observations: [:]))).isEmpty, "no restart after stopping")
+    }
+
+    @Test("without watching no watcher is ever spawned")
+    func noWatcher() {
+        var machine = Self.running(slots: 1)
+        #expect(Self.spawns(machine.handle(.tick(now: Self.at(100), observations: [0: Self.attached(100)]))).isEmpty)
+        #expect(machine.indexWatcher == nil)
+    }
 }
