@@ -126,6 +126,44 @@ struct CLITests {
         #expect(second["skipped"] as? Int == 2 && second["embedded"] as? Int == 0)
     }
 
+    @Test("index --watch: the first run, then a saved file reaches the index on its own; SIGTERM stops it with 0")
+    func indexWatch() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("codesage-cli-watch-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try "def first_function():\n    return 1\n".write(toFile: root + "/a.py", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CodeSageBinary.path)
+        process.arguments = ["index", "--watch", root]
+        var environment = ["HOME": NSHomeDirectory(), "PATH": "/usr/bin:/bin", "CODESAGE_WATCH_DEBOUNCE_MS": "50"]
+        if let model = ProcessInfo.processInfo.environment["CODESAGE_MODEL_PATH"] { environment["CODESAGE_MODEL_PATH"] = model }
+        process.environment = environment
+        let stderr = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = stderr
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        func generation() -> Int? {
+            guard let data = FileManager.default.contents(atPath: root + "/.codesage/manifest.json"),
+                  let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            return manifest["generation"] as? Int
+        }
+        func waitFor(_ wanted: Int) -> Bool {
+            let end = Date().addingTimeInterval(120)
+            while Date() < end { if generation() == wanted { return true }; Thread.sleep(forTimeInterval: 0.02) }
+            return false
+        }
+        #expect(waitFor(1), "the first run published generation 1")
+        try "def second_function():\n    return 2\n".write(toFile: root + "/b.py", atomically: true, encoding: .utf8)
+        #expect(waitFor(2), "the new file was indexed without a command")
+        process.terminate()
+        process.waitUntilExit()
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(log)")
+        #expect(log.contains("watching") && log.contains("generation 2"), "\(log)")
+        #expect(try CodeSageBinary.run(["index", "--watch", "--json", root]).status == 64, "--watch and --json do not combine")
+    }
+
     @Test("search refuses an unindexed root, a bad mode and an empty query clearly")
     func searchErrors() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("codesage-cli-\(UUID().uuidString)").path

@@ -54,12 +54,13 @@ public struct IndexStatusReport: Answer {
 }
 
 extension Workspace {
-    /// The status of `root`, or of every root this process serves (watched or open) when nil.
+    /// The status of `root` (which must be indexed), or of every root this process serves (watched or open) when nil.
     public func indexStatus(root path: String?) throws(CodeSageError) -> IndexStatusReport {
         let watchers = self.watchers
         let layouts: [IndexLayout]
         if let path {
-            layouts = [try layout(root: path)]
+            // Like every tool that reads a root: only an indexed one (a folder never indexed is not described).
+            layouts = [try indexedLayout(root: path, tool: "get_index_status")]
         } else {
             let roots = Set(watchers.keys).union(openEngines.keys).sorted()
             layouts = roots.map { IndexLayout(root: $0, indexDirectory: configuration.indexDirectory) }
