@@ -8,7 +8,9 @@
 #include <faiss/impl/FaissException.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
+#include <faiss/impl/IDSelector.h>
 #include <faiss/invlists/OnDiskInvertedLists.h>
+#include <faiss/utils/Heap.h>
 #include <faiss/utils/distances.h>
 
 // libgomp's omp.h lives in GCC's private include folder, which clang does not search; declare the one call used.
@@ -26,6 +28,13 @@ extern "C" void omp_set_num_threads(int);
 
 struct fs_index {
     faiss::Index *index;
+};
+
+struct fs_selector {
+    faiss::IDSelectorBatch batch;
+    faiss::IDSelectorNot excluding;
+    fs_selector(const int64_t *ids, int64_t n)
+        : batch(static_cast<size_t>(n), reinterpret_cast<const faiss::Index::idx_t *>(ids)), excluding(&batch) {}
 };
 
 namespace {
@@ -252,6 +261,53 @@ void fs_index_free(fs_index *index) {
     if (index == nullptr) return;
     delete index->index;
     delete index;
+}
+
+int fs_selector_excluding(const int64_t *ids, int64_t n, fs_selector **out) {
+    if (out == nullptr || n < 0 || (n > 0 && ids == nullptr))
+        return fail(FS_ERR_INVALID_ARGUMENT, "selector: null pointer or negative count");
+    return guarded("selector", [&]() -> int {
+        *out = new fs_selector(ids, n);
+        return FS_OK;
+    });
+}
+
+void fs_selector_free(fs_selector *selector) { delete selector; }
+
+int fs_index_search_excluding(const fs_index *index, int64_t n, const float *queries, int64_t k,
+                              const fs_selector *excluded, float *scores, int64_t *labels) {
+    if (excluded == nullptr) return fs_index_search(index, n, queries, k, scores, labels);
+    if (index == nullptr || n < 0 || k <= 0 || (n > 0 && (queries == nullptr || scores == nullptr || labels == nullptr)))
+        return fail(FS_ERR_INVALID_ARGUMENT, "search: null pointer, negative count or k <= 0");
+    return guarded("search", [&]() -> int {
+        auto *out = reinterpret_cast<faiss::Index::idx_t *>(labels);
+        if (faiss::IndexIVF *ivf = as_ivf(index)) {
+            faiss::SearchParametersIVF params;
+            params.nprobe = ivf->nprobe;
+            params.max_codes = ivf->max_codes;
+            params.sel = const_cast<faiss::IDSelectorNot *>(&excluded->excluding);
+            ivf->search(n, queries, k, scores, out, &params);
+        } else {
+            faiss::SearchParameters params;
+            params.sel = const_cast<faiss::IDSelectorNot *>(&excluded->excluding);
+            index->index->search(n, queries, k, scores, out, &params);
+        }
+        return FS_OK;
+    });
+}
+
+int fs_flat_search(const float *vectors, int64_t count, int dimension, const float *queries, int64_t n, int64_t k,
+                   float *scores, int64_t *rows) {
+    if (count < 0 || dimension <= 0 || n < 0 || k <= 0 || (count > 0 && vectors == nullptr) ||
+        (n > 0 && (queries == nullptr || scores == nullptr || rows == nullptr)))
+        return fail(FS_ERR_INVALID_ARGUMENT, "flat search: null pointer, negative count or k <= 0");
+    return guarded("flat search", [&]() -> int {
+        faiss::float_minheap_array_t heaps = {static_cast<size_t>(n), static_cast<size_t>(k),
+                                              reinterpret_cast<faiss::Index::idx_t *>(rows), scores};
+        faiss::knn_inner_product(queries, vectors, static_cast<size_t>(dimension), static_cast<size_t>(n),
+                                 static_cast<size_t>(count), &heaps, nullptr);
+        return FS_OK;
+    });
 }
 
 } // extern "C"

@@ -247,7 +247,8 @@ public final class Workspace: Sendable {
         let layout = try layout(root: path)
         let cached = state.withLock { $0.engines[layout.root] }
         if let cached, cached.snapshot.isCurrent() { return cached }
-        let snapshot = try IndexSnapshot.open(layout: layout, memoryMap: configuration.memoryMappedIndexes)
+        // A generation that only added a delta segment shares the cached snapshot's base index.
+        let snapshot = try IndexSnapshot.open(layout: layout, memoryMap: configuration.memoryMappedIndexes, reusing: cached?.snapshot)
         let model = try model()
         try snapshot.requireModel(model.identity)
         // Two callers may open the root at once (a search and the warming after an index run): the first

@@ -1,5 +1,6 @@
 import Buffers
 import CBLAS
+import Platform
 import Foundation
 
 /// One text's embedding.

@@ -14,14 +14,7 @@ public final class EncoderEmbedder: TextEmbedder {
     public init(encoder: Encoder, modelDirectory: String) throws(CodeSageError) {
         self.encoder = encoder
         let folder = URL(fileURLWithPath: modelDirectory)
-        let weights: MappedFile
-        do {
-            weights = try MappedFile(path: folder.appendingPathComponent("model.safetensors").path)
-        } catch let error as CodeSageError {
-            throw error
-        } catch {
-            throw CodeSageError(.io, "cannot map the model's weights", cause: error)
-        }
+        let weights = try MappedFile(path: folder.appendingPathComponent("model.safetensors").path)
         // Hashed in place: copying the mapped weights into an array would add their whole size to the heap.
         let digest = ContentHash.of(UnsafeRawBufferPointer(start: weights.base, count: weights.size))
         identity = "\(folder.lastPathComponent)/\(encoder.isQuantized ? "int8" : "fp32")/\(ContentHash.hex(digest).prefix(16))"

@@ -1,53 +1,10 @@
 import Foundation
+import Platform
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// A read-only memory map of a whole file (`mmap` with `PROT_READ`, `MAP_SHARED`); unmapped in
-/// `deinit`. Never copies the file.
-///
-/// `@unchecked Sendable`: the mapping is read-only and never changes after `init`.
-public final class MappedFile: @unchecked Sendable {
-    /// The file's path.
-    public let path: String
-    /// First byte of the mapping.
-    public let base: UnsafeRawPointer
-    /// Size of the file (and of the mapping) in bytes.
-    public let size: Int
-
-    /// Maps the file at `path`.
-    public init(path: String) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw EmbeddingError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw EmbeddingError.io("cannot stat \(path)") }
-        let size = Int(st.st_size)
-        guard size > 0 else { throw EmbeddingError.io("\(path) is empty") }
-        guard let p = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), p != MAP_FAILED else {
-            throw EmbeddingError.io("cannot mmap \(path): \(String(cString: strerror(errno)))")
-        }
-        self.path = path
-        self.base = UnsafeRawPointer(p)
-        self.size = size
-    }
-
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
-
-    /// Bytes of the mapping currently resident in memory (by `mincore`).
-    public func residentBytes() -> Int {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let pages = (size + page - 1) / page
-        var vec = [UInt8](repeating: 0, count: pages)
-        let rc = vec.withUnsafeMutableBufferPointer {
-            mincore(UnsafeMutableRawPointer(mutating: base), size, $0.baseAddress)
-        }
-        guard rc == 0 else { return 0 }
-        return vec.reduce(0) { $0 + Int($1 & 1) } * page
-    }
-}
 
 /// A `.safetensors` file, memory-mapped: an 8-byte little-endian header length, a JSON header
 /// `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}}`, then the data.

@@ -56,9 +56,11 @@ public enum IndexCheck {
             let path = layout.path(of: info.file)
             do {
                 let index = try FaissIndex.read(path: path, memoryMapped: true)
-                report.vectors = index.count
-                if index.count != manifest.chunks || index.count != info.count {
-                    report.problems.append("\(path): \(index.count) vectors; the manifest counts \(info.count) vectors for \(manifest.chunks) chunks")
+                let searchable = index.count - (manifest.delta?.tombstones ?? 0) + (manifest.delta?.count ?? 0)
+                report.vectors = searchable
+                if searchable != manifest.chunks || index.count != info.count {
+                    let delta = manifest.delta.map { " (less \($0.tombstones) tombstones, plus \($0.count) delta vectors)" } ?? ""
+                    report.problems.append("\(path): \(index.count) vectors\(delta); the manifest counts \(info.count) vectors for \(manifest.chunks) chunks")
                 }
                 // Damage inside the vectors (flipped bytes) leaves the structure valid: the digest catches it.
                 if let expected = info.sha256 {
@@ -68,7 +70,21 @@ public enum IndexCheck {
             } catch {
                 report.problems.append(error.message.contains(path) ? error.message : "\(path): \(error.message)")
             }
-        } else if manifest.chunks > 0 {
+        }
+        if let info = manifest.delta {
+            let path = layout.path(of: info.file)
+            do {
+                let segment = try DeltaSegment(path: path, dimension: manifest.model.dimension)
+                if segment.count != info.count || segment.tombstones.count != info.tombstones {
+                    report.problems.append("\(path): \(segment.count) vectors and \(segment.tombstones.count) tombstones; the manifest says \(info.count) and \(info.tombstones)")
+                }
+                let actual = ContentHash.hex(try ContentHash.ofFile(path))
+                if actual != info.sha256 { report.problems.append("\(path): SHA-256 \(actual) differs from the manifest's \(info.sha256): the file was damaged") }
+            } catch {
+                report.problems.append(error.message.contains(path) ? error.message : "\(path): \(error.message)")
+            }
+        }
+        if manifest.vectors == nil, manifest.chunks > 0 {
             report.problems.append("\(layout.manifestPath): \(manifest.chunks) chunks but no vector index")
         }
         return report

@@ -5,7 +5,8 @@ import CodeSageCore
 /// ```
 /// <index dir>/manifest.json        the published generation (swapped atomically)
 /// <index dir>/store.sqlite         files, chunks, FTS5 terms, embedding cache (WAL)
-/// <index dir>/vectors-<G>.faiss    the FAISS IVF index of generation G
+/// <index dir>/vectors-<G>.faiss    the FAISS IVF index built at generation G (the base)
+/// <index dir>/delta-<G>.vec        what generation G added to its base and retired from it
 /// <index dir>/index.lock           held by the one index run allowed at a time
 /// ```
 public struct IndexLayout: Sendable, Equatable {
@@ -28,6 +29,9 @@ public struct IndexLayout: Sendable, Equatable {
 
     /// The FAISS file name (relative to the folder) of generation `generation`.
     public static func vectorFileName(generation: Int64) -> String { "vectors-\(generation).faiss" }
+
+    /// The delta segment file name (relative to the folder) of generation `generation`.
+    public static func deltaFileName(generation: Int64) -> String { "delta-\(generation).vec" }
 
     /// The absolute path of a file named in the manifest.
     public func path(of fileName: String) -> String { directory + "/" + fileName }

@@ -22,6 +22,8 @@ public struct IndexManifest: Codable, Sendable, Equatable {
     public var chunks: Int
     /// The vector index; nil when there is nothing to search (no chunks).
     public var vectors: VectorIndexInfo?
+    /// What changed since `vectors` was built (new vectors, retired ids); nil right after a full build.
+    public var delta: DeltaInfo?
 
     public init(formatVersion: Int = IndexManifest.currentFormat, generation: Int64, publishedAt: String, root: String,
                 model: ModelInfo, files: Int, chunks: Int, vectors: VectorIndexInfo?) {
@@ -85,8 +87,33 @@ public struct IndexManifest: Codable, Sendable, Equatable {
         }
     }
 
-    /// Current `formatVersion`.
+    /// The delta segment of a generation: vectors added since the base FAISS file, and base ids retired.
+    public struct DeltaInfo: Codable, Sendable, Equatable {
+        /// File name inside the index folder (`delta-<G>.vec`).
+        public var file: String
+        /// Vectors in the segment.
+        public var count: Int
+        /// Base ids left out of searches.
+        public var tombstones: Int
+        /// Size of the file in bytes.
+        public var bytes: Int
+        /// SHA-256 of the file (lower-case hex), for `codesage check`.
+        public var sha256: String
+
+        public init(file: String, count: Int, tombstones: Int, bytes: Int, sha256: String) {
+            self.file = file
+            self.count = count
+            self.tombstones = tombstones
+            self.bytes = bytes
+            self.sha256 = sha256
+        }
+    }
+
+    /// `formatVersion` of a manifest without a delta segment (what every earlier build wrote and reads).
     public static let currentFormat = 1
+    /// `formatVersion` of a manifest with a delta segment: builds that do not know segments refuse it
+    /// instead of searching the base alone (which would return retired chunks and miss new ones).
+    public static let deltaFormat = 2
 
     /// Reads the manifest at `path`; nil when there is none, `.corruptData` when it cannot be parsed.
     public static func read(path: String) throws(CodeSageError) -> IndexManifest? {
@@ -100,8 +127,8 @@ public struct IndexManifest: Codable, Sendable, Equatable {
         } catch {
             throw CodeSageError(.corruptData, "\(path) is not a valid index manifest (\(error)); rebuild with `codesage index --rebuild`")
         }
-        guard manifest.formatVersion == currentFormat else {
-            throw CodeSageError(.corruptData, "\(path): index format \(manifest.formatVersion) is not \(currentFormat); rebuild with `codesage index --rebuild`")
+        guard manifest.formatVersion == currentFormat || manifest.formatVersion == deltaFormat else {
+            throw CodeSageError(.corruptData, "\(path): index format \(manifest.formatVersion) is not \(currentFormat) or \(deltaFormat); rebuild with `codesage index --rebuild`")
         }
         return manifest
     }

@@ -361,12 +361,30 @@ public final class IndexStore {
     /// other chunks use their code vector. With `codeOnly`, every chunk uses its code vector
     /// (what duplicate detection compares). Throws `.corruptData` when a vector is missing.
     public func vectors(at generation: Int64, dimension: Int, codeOnly: Bool = false) throws(CodeSageError) -> (ids: [Int64], matrix: [Float]) {
+        try searchVectors(where: "c.added_gen <= ?1 AND (c.removed_gen IS NULL OR c.removed_gen > ?1)", generation: generation,
+                          dimension: dimension, codeOnly: codeOnly)
+    }
+
+    /// The ids and search vectors (as `vectors(at:)` makes them) of the chunks `generation` added, in id order:
+    /// what an update appends to the delta segment.
+    public func vectors(addedIn generation: Int64, dimension: Int) throws(CodeSageError) -> (ids: [Int64], matrix: [Float]) {
+        try searchVectors(where: "c.added_gen = ?1 AND (c.removed_gen IS NULL OR c.removed_gen > ?1)", generation: generation,
+                          dimension: dimension, codeOnly: false)
+    }
+
+    /// Ids of the chunks `generation` retired (visible in the generation before it, not in it).
+    public func chunkIDs(retiredIn generation: Int64) throws(CodeSageError) -> [Int64] {
+        try database.query("SELECT id FROM chunks WHERE removed_gen = ?1 AND added_gen < ?1 ORDER BY id", [.integer(generation)])
+            .compactMap { $0[0].int64Value }
+    }
+
+    func searchVectors(where condition: String, generation: Int64, dimension: Int, codeOnly: Bool) throws(CodeSageError) -> (ids: [Int64], matrix: [Float]) {
         let rows = try database.query(
             """
             SELECT c.id, e.codec, e.vector, s.codec, s.vector FROM chunks c
             LEFT JOIN embeddings e ON e.key = c.embedding_key
             LEFT JOIN embeddings s ON s.key = c.summary_key
-            WHERE c.added_gen <= ?1 AND (c.removed_gen IS NULL OR c.removed_gen > ?1) ORDER BY c.id
+            WHERE \(condition) ORDER BY c.id
             """, [.integer(generation)])
         var ids: [Int64] = []
         var matrix: [Float] = []

@@ -13,44 +13,63 @@ import VectorIndex
 public final class IndexSnapshot: @unchecked Sendable {
     public let layout: IndexLayout
     public let manifest: IndexManifest
-    /// The vector index; nil when the generation has no chunks.
+    /// The base vector index; nil when the generation has no chunks.
     public let vectors: FaissIndex?
+    /// What searches use: the base minus the delta's tombstones, plus the delta segment; nil without vectors.
+    public let segments: SegmentedVectors?
     private let store: IndexStore
     private let storeLock = NSLock()
 
     /// Indexes larger than this are memory-mapped under the `auto` policy.
     public static let autoMapThreshold = 100 << 20
 
-    /// Opens the published generation of `layout`; `.notFound` when the root was never indexed.
-    public static func open(layout: IndexLayout, memoryMap: MemoryMapPolicy = .auto) throws(CodeSageError) -> IndexSnapshot {
+    /// Opens the published generation of `layout`; `.notFound` when the root was never indexed. With
+    /// `previous` (an older snapshot of the same root) whose base file the new generation still uses, its
+    /// FAISS index is shared instead of read again: an update that only wrote a delta segment costs a
+    /// reader the segment, not the base (whose mapped pages stay mapped).
+    public static func open(layout: IndexLayout, memoryMap: MemoryMapPolicy = .auto,
+                            reusing previous: IndexSnapshot? = nil) throws(CodeSageError) -> IndexSnapshot {
         guard let manifest = try IndexManifest.read(path: layout.manifestPath) else {
             throw CodeSageError(.notFound, "\(layout.root) has no index yet; run `codesage index \(layout.root)` first")
         }
         var vectors: FaissIndex?
         if let info = manifest.vectors {
-            let path = layout.path(of: info.file)
-            let mapped: Bool
-            switch memoryMap {
-            case .true: mapped = true
-            case .false: mapped = false
-            case .auto: mapped = info.bytes > autoMapThreshold
+            if let previous, previous.layout == layout, let kept = previous.vectors, previous.manifest.vectors == info {
+                vectors = kept
+            } else {
+                let path = layout.path(of: info.file)
+                let mapped: Bool
+                switch memoryMap {
+                case .true: mapped = true
+                case .false: mapped = false
+                case .auto: mapped = info.bytes > autoMapThreshold
+                }
+                let index = try FaissIndex.read(path: path, memoryMapped: mapped)
+                try index.setProbeCount(info.nprobe)
+                vectors = index
             }
-            let index = try FaissIndex.read(path: path, memoryMapped: mapped)
-            try index.setProbeCount(info.nprobe)
-            vectors = index
         }
+        var delta: DeltaSegment?
+        if let info = manifest.delta {
+            delta = try DeltaSegment(path: layout.path(of: info.file), dimension: vectors?.dimension ?? manifest.model.dimension)
+            guard delta!.count == info.count, delta!.tombstones.count == info.tombstones else {
+                throw CodeSageError(.corruptData, "\(layout.path(of: info.file)) holds \(delta!.count) vectors and \(delta!.tombstones.count) tombstones; the manifest says \(info.count) and \(info.tombstones); rebuild with `codesage index --rebuild \(layout.root)`")
+            }
+        }
+        let segments = vectors == nil && delta == nil ? nil : try SegmentedVectors(base: vectors, delta: delta)
         // A missing store would be created empty and every search would quietly find nothing.
         guard FileSystem.exists(layout.storePath) else {
             throw CodeSageError(.corruptData, "\(layout.storePath) is missing; rebuild with `codesage index --rebuild \(layout.root)`")
         }
         let store = try IndexStore(path: layout.storePath)
-        return IndexSnapshot(layout: layout, manifest: manifest, vectors: vectors, store: store)
+        return IndexSnapshot(layout: layout, manifest: manifest, vectors: vectors, segments: segments, store: store)
     }
 
-    private init(layout: IndexLayout, manifest: IndexManifest, vectors: FaissIndex?, store: IndexStore) {
+    private init(layout: IndexLayout, manifest: IndexManifest, vectors: FaissIndex?, segments: SegmentedVectors?, store: IndexStore) {
         self.layout = layout
         self.manifest = manifest
         self.vectors = vectors
+        self.segments = segments
         self.store = store
     }
 

@@ -102,7 +102,7 @@ public final class SearchEngine: Sendable {
 
     /// The query's embedding (nil when the index holds no vectors), as `semanticCandidates` computes it.
     public func queryVector(_ query: String) throws(CodeSageError) -> [Float]? {
-        guard snapshot.vectors != nil else { return nil }
+        guard snapshot.segments != nil else { return nil }
         return try embedder.embed([query.trimmingWhitespace()]).first
     }
 
@@ -164,10 +164,10 @@ public final class SearchEngine: Sendable {
 
     /// Chunk ids nearest to the query's embedding, best first, with cosine similarity.
     public func semanticCandidates(_ query: String, depth: Int, vector given: [Float]? = nil) throws(CodeSageError) -> [(id: Int64, score: Double)] {
-        guard let vectors = snapshot.vectors else { return [] }
+        guard let segments = snapshot.segments else { return [] }
         let vector: [Float]
         if let given { vector = given } else if let embedded = try embedder.embed([query]).first { vector = embedded } else { return [] }
-        return try vectors.search(vector, k: depth, pool: resultPool).first?.map { (id: $0.id, score: Double($0.score)) } ?? []
+        return try segments.search(vector, k: depth, pool: resultPool).map { (id: $0.id, score: Double($0.score)) }
     }
 
     /// Chunk ids matching the query's terms, best BM25 first.

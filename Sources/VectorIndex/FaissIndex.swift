@@ -111,7 +111,8 @@ public final class FaissIndex: @unchecked Sendable {
     }
 
     /// Searches `queries` ([n, dimension]) for the `k` best hits each, best first; empty slots are left out.
-    public func search(_ queries: [Float], k: Int, pool: BufferPool? = nil) throws(CodeSageError) -> [[Hit]] {
+    /// Ids in `excluded` are skipped by the lists' scanners (so up to `k` others still come back).
+    public func search(_ queries: [Float], k: Int, excluding excluded: ExcludedIDs? = nil, pool: BufferPool? = nil) throws(CodeSageError) -> [[Hit]] {
         let n = try rows(in: queries)
         guard k > 0 else { throw CodeSageError(.invalidArgument, "search: k must be > 0, got \(k)") }
         guard n > 0 else { return [] }
@@ -122,7 +123,7 @@ public final class FaissIndex: @unchecked Sendable {
             let scores = (raw.baseAddress! + n * k * MemoryLayout<Int64>.stride).bindMemory(to: Float.self, capacity: n * k)
             for i in 0..<(n * k) { labels[i] = -1; scores[i] = 0 }
             try queries.withUnsafeBufferPointer { (buffer) throws(CodeSageError) in
-                try FaissIndex.check(fs_index_search(handle, Int64(n), buffer.baseAddress, Int64(k), scores, labels), "search")
+                try FaissIndex.check(fs_index_search_excluding(handle, Int64(n), buffer.baseAddress, Int64(k), excluded?.handle, scores, labels), "search")
             }
             return (0..<n).map { row in
                 (0..<k).compactMap { column in

@@ -149,9 +149,13 @@ struct IndexerTests {
         _ = try Indexer(layout: layout, embedder: embedder).run()
         let reader = try IndexSnapshot.open(layout: layout)
 
+        // The update writes a delta segment; with a limit of one vector it is compacted in the same run.
+        let compacting = checkpoint == .afterCompactedBaseWritten || checkpoint == .afterCompactionPublished
+        var options = IndexOptions()
+        if compacting { options.deltaLimit = 1 }
         try edit(tree, "src/geometry.py", "def sphere_volume(radius):\n    return 4 / 3 * radius ** 3\n")
         #expect(throws: CodeSageError.self) {
-            _ = try Indexer(layout: layout, embedder: embedder).run(checkpoint: { (point) throws(CodeSageError) in
+            _ = try Indexer(layout: layout, embedder: embedder, options: options).run(checkpoint: { (point) throws(CodeSageError) in
                 if point == checkpoint { throw CodeSageError(.internal, "simulated crash at \(point)") }
             })
         }
@@ -160,8 +164,9 @@ struct IndexerTests {
         #expect(try old.search(SearchRequest(query: "circle area radius", mode: .lexical)).contains { $0.path == "src/geometry.py" })
         #expect(try old.search(SearchRequest(query: "sphere_volume", mode: .lexical)).isEmpty)
         // A reader opened now sees generation 1, or 2 once the manifest was renamed.
-        let published = checkpoint == .afterManifestWritten
-        #expect(try IndexSnapshot.open(layout: layout).generation == (published ? 2 : 1))
+        let published = checkpoint == .afterManifestWritten || compacting
+        #expect(try IndexSnapshot.open(layout: layout).generation == (checkpoint == .afterCompactionPublished ? 3 : published ? 2 : 1))
+        #expect(try IndexCheck.run(layout: layout).problems.isEmpty)
         #expect(try lexicalPaths(layout, "sphere_volume", embedder: embedder) == (published ? ["src/geometry.py"] : []))
 
         // The next run finishes the job; the store holds exactly what a clean index holds.
@@ -173,6 +178,8 @@ struct IndexerTests {
         let generation = try IndexSnapshot.open(layout: layout).generation
         #expect(report.files == fresh.files)
         #expect(try IndexStore(path: layout.storePath).counts(at: generation).chunks == fresh.chunks)
+        #expect(try IndexSnapshot.open(layout: layout).segments?.count == fresh.chunks)
+        #expect(try IndexCheck.run(layout: layout).problems.isEmpty)
     }
 
     @Test("a second run on a locked index fails with `busy`, or waits when asked")

@@ -93,6 +93,25 @@ void fs_set_omp_threads(int threads);
 /// Frees the index; NULL is allowed.
 void fs_index_free(fs_index *index);
 
+/// A set of ids a search leaves out (the tombstones of an index's delta segment). Free with fs_selector_free.
+typedef struct fs_selector fs_selector;
+
+/// Builds a selector that admits every id except the n in `ids` (a hash set with FAISS's Bloom filter in front).
+int fs_selector_excluding(const int64_t *ids, int64_t n, fs_selector **out);
+
+/// Frees a selector (NULL is fine).
+void fs_selector_free(fs_selector *selector);
+
+/// fs_index_search, leaving out the ids `excluded` rejects (NULL: none). On an IVF index the index's own
+/// nprobe is used; the lists' scanners skip excluded ids, so k results stay k when enough others exist.
+int fs_index_search_excluding(const fs_index *index, int64_t n, const float *queries, int64_t k,
+                              const fs_selector *excluded, float *scores, int64_t *labels);
+
+/// Exact inner-product top k of n queries over `count` rows of `dimension` floats at `vectors` (memory that
+/// FAISS does not own, such as a mapped delta segment): `rows` get row numbers, -1 in missing slots.
+int fs_flat_search(const float *vectors, int64_t count, int dimension, const float *queries, int64_t n, int64_t k,
+                   float *scores, int64_t *rows);
+
 #ifdef __cplusplus
 }
 #endif

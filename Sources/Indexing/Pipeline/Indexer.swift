@@ -3,6 +3,7 @@ import SourceModel
 import CodeSageCore
 import Foundation
 import Platform
+import VectorIndex
 
 /// Settings of an index run (from the CODESAGE_* configuration).
 public struct IndexOptions: Sendable {
@@ -18,6 +19,8 @@ public struct IndexOptions: Sendable {
     public var waitForLock = false
     /// Chunks embedded per model call.
     public var embeddingBatch = 256
+    /// Delta vectors plus tombstones past which an update compacts into a new base; nil: `DeltaPolicy.limit`.
+    public var deltaLimit: Int?
 
     public init() {}
 
@@ -68,6 +71,14 @@ public struct IndexReport: Codable, Sendable, Equatable {
     public var generation: Int64 = 0
     /// Whether this run published a new generation.
     public var published = false
+    /// How the vectors were published: "delta" (a segment over the kept base), "full" (a new base), or
+    /// "" when nothing was published.
+    public var vectorUpdate = ""
+    /// Vectors in the published delta segment and base ids it retires (0 after a full build or compaction).
+    public var deltaVectors = 0
+    public var tombstones = 0
+    /// Whether the delta passed its limit and was compacted into a new base (one more generation).
+    public var compacted = false
 
     /// At most this many excluded paths are listed (a node_modules folder is one entry, but a tree can
     /// still hold many unreadable files).
@@ -84,18 +95,30 @@ public struct IndexReport: Codable, Sendable, Equatable {
         case files, chunks, embedded, reused, skipped, deleted, added, changed, touched, excluded, excludedPaths, excludedNotListed
         case excludedByReason, seconds, indexType
         case recallAt10 = "recall_at_10"
-        case generation, published
+        case generation, published, vectorUpdate, deltaVectors, tombstones, compacted
     }
 }
 
 /// A phase of an index run, for progress reporting.
 public enum IndexPhase: String, Sendable {
-    case discovering, reading, embedding, buildingVectors, publishing
+    case discovering, reading, embedding, buildingVectors, publishing, compacting
 }
 
 /// Points in a run where a test may stop it, simulating a crash (nothing after runs).
 public enum IndexCheckpoint: String, Sendable, CaseIterable {
+    /// `afterVectorFileWritten`: a new base, or the delta segment of an update, is written but not published.
     case afterChunksWritten, afterFilesRetired, afterVectorFileWritten, afterManifestWritten
+    /// During compaction (after the update's own generation is published): the new base is written; the
+    /// compacted manifest is published.
+    case afterCompactedBaseWritten, afterCompactionPublished
+}
+
+/// When an update stops appending to the delta segment and builds a new base.
+public enum DeltaPolicy {
+    /// Delta vectors plus tombstones allowed over a base of `baseCount` vectors: 5 % of the base, at least
+    /// 1,000 (a small index is cheap to rebuild anyway) and at most 10,000 (the segment is rewritten by every
+    /// update and searched exactly: 10,000 × 384 floats is 15 MB and ~1 ms per query).
+    public static func limit(baseCount: Int) -> Int { min(10_000, max(1_000, baseCount / 20)) }
 }
 
 /// Builds or updates the index of one root: discover → chunk → embed → store → FAISS → publish.
@@ -239,43 +262,34 @@ public final class Indexer: Sendable {
         }
         try checkpoint(.afterFilesRetired)
 
-        // Vectors of everything visible in `next`, into a new FAISS file.
+        // Vectors of `next`: a delta segment over the published base when it can be kept, else a new base.
         progress(.buildingVectors, 0, 1)
-        let (ids, matrix) = try store.vectors(at: next, dimension: embedder.dimension)
+        let counts = try store.counts(at: next)
         var vectorInfo: IndexManifest.VectorIndexInfo?
-        if !ids.isEmpty {
-            let plan = VectorIndexPlan.choose(count: ids.count, dimension: embedder.dimension, compression: options.compression,
-                                              type: options.compressionType, targetMemoryBytes: options.targetMemoryBytes)
-            let fileName = IndexLayout.vectorFileName(generation: next)
-            let built = try VectorIndexBuilder.build(ids: ids, matrix: matrix, dimension: embedder.dimension, plan: plan,
-                                                     to: layout.path(of: fileName))
-            vectorInfo = IndexManifest.VectorIndexInfo(
-                file: fileName, factory: plan.factory, nlist: plan.nlist, nprobe: built.nprobe, count: ids.count,
-                bytes: Int((try? FileSystem.size(of: layout.path(of: fileName))) ?? 0), exact: plan.isExact,
-                recallAt10: built.recallAt10, recallSample: built.recallSample, reason: plan.reason)
-            vectorInfo?.sha256 = ContentHash.hex(try ContentHash.ofFile(layout.path(of: fileName)))
+        var deltaInfo: IndexManifest.DeltaInfo?
+        var compactionDue = false
+        if !rereadAll, let previous, let update = try deltaUpdate(over: previous, generation: next, store: store, visibleChunks: counts.chunks) {
+            vectorInfo = previous.vectors
+            deltaInfo = update.info
+            compactionDue = update.pastLimit
+            report.vectorUpdate = "delta"
+        } else {
+            vectorInfo = try buildBase(store: store, visibleAt: next, fileGeneration: next)
+            report.vectorUpdate = "full"
         }
         try checkpoint(.afterVectorFileWritten)
 
         // Publish.
         progress(.publishing, 0, 1)
-        let counts = try store.counts(at: next)
-        let manifest = IndexManifest(
-            formatVersion: IndexManifest.currentFormat, generation: next, publishedAt: IndexManifest.timestamp(),
-            root: layout.root,
+        var manifest = IndexManifest(
+            formatVersion: deltaInfo == nil ? IndexManifest.currentFormat : IndexManifest.deltaFormat, generation: next,
+            publishedAt: IndexManifest.timestamp(), root: layout.root,
             model: .init(identity: embedder.identity, dimension: embedder.dimension, quantized: embedder.identity.contains("/int8/")),
             files: counts.files, chunks: counts.chunks, vectors: vectorInfo)
+        manifest.delta = deltaInfo
         try manifest.write(to: layout.manifestPath)
         try checkpoint(.afterManifestWritten)
-
-        // Readers of `published` may still be open: keep its rows and vector file, drop older ones. The new
-        // generation is published: a failure here (a full disk) leaves garbage for the next run, not an error.
-        do {
-            try store.collectGarbage(keeping: published)
-        } catch {
-            indexingLog.warning("generation \(next) is published, but clearing older rows failed (\(error.message)); the next run retries")
-        }
-        removeVectorFiles(except: [IndexLayout.vectorFileName(generation: next), IndexLayout.vectorFileName(generation: published)])
+        retireOldGenerations(store: store, keepingRowsOf: published, published: previous, current: manifest)
 
         report.files = counts.files
         report.chunks = counts.chunks
@@ -283,8 +297,135 @@ public final class Indexer: Sendable {
         report.published = true
         report.indexType = vectorInfo?.factory ?? ""
         report.recallAt10 = vectorInfo?.recallAt10
+        report.deltaVectors = deltaInfo?.count ?? 0
+        report.tombstones = deltaInfo?.tombstones ?? 0
+
+        // The update is searchable; folding a delta past its limit into a new base can take a while.
+        if compactionDue {
+            progress(.compacting, 0, 1)
+            if let compacted = try compact(store: store, published: manifest, checkpoint: checkpoint) {
+                report.generation = compacted.generation
+                report.compacted = true
+                report.deltaVectors = 0
+                report.tombstones = 0
+                report.recallAt10 = compacted.vectors?.recallAt10
+                report.indexType = compacted.vectors?.factory ?? ""
+            }
+        }
         report.seconds = Self.seconds(since: started)
         return report
+    }
+
+    /// The delta segment of `generation` over `previous`'s base: the previous segment's vectors minus the chunks
+    /// `generation` retired, plus those it added; retired base ids become tombstones. nil when the base cannot be
+    /// kept (no base, no readable previous segment, counts that disagree), and a new base is built instead.
+    func deltaUpdate(over previous: IndexManifest, generation: Int64, store: IndexStore,
+                     visibleChunks: Int) throws(CodeSageError) -> (info: IndexManifest.DeltaInfo?, pastLimit: Bool)? {
+        guard let base = previous.vectors, FileSystem.exists(layout.path(of: base.file)) else { return nil }
+        let dimension = embedder.dimension
+        var ids: [Int64] = []
+        var matrix: [Float] = []
+        var tombstones = Set<Int64>()
+        if let info = previous.delta {
+            do {
+                let segment = try DeltaSegment(path: layout.path(of: info.file), dimension: dimension)
+                ids = Array(segment.ids)
+                matrix = Array(segment.vectors)
+                tombstones = Set(segment.tombstones)
+            } catch {
+                indexingLog.warning("cannot read the delta segment (\(error.message)); building a new base instead")
+                return nil
+            }
+        }
+        let retired = Set(try store.chunkIDs(retiredIn: generation))
+        if !retired.isEmpty {
+            let inDelta = Set(ids)
+            for id in retired where !inDelta.contains(id) { tombstones.insert(id) }
+            var keptIDs: [Int64] = []
+            var keptMatrix: [Float] = []
+            keptIDs.reserveCapacity(ids.count)
+            keptMatrix.reserveCapacity(matrix.count)
+            for (row, id) in ids.enumerated() where !retired.contains(id) {
+                keptIDs.append(id)
+                keptMatrix.append(contentsOf: matrix[(row * dimension)..<((row + 1) * dimension)])
+            }
+            ids = keptIDs
+            matrix = keptMatrix
+        }
+        let added = try store.vectors(addedIn: generation, dimension: dimension)
+        ids += added.ids
+        matrix += added.matrix
+        guard base.count - tombstones.count + ids.count == visibleChunks else {
+            indexingLog.warning("base (\(base.count)) − tombstones (\(tombstones.count)) + delta (\(ids.count)) ≠ \(visibleChunks) chunks; building a new base instead")
+            return nil
+        }
+        let pastLimit = ids.count + tombstones.count > (options.deltaLimit ?? DeltaPolicy.limit(baseCount: base.count))
+        guard !ids.isEmpty || !tombstones.isEmpty else { return (nil, false) }
+        let fileName = IndexLayout.deltaFileName(generation: generation)
+        let bytes = try DeltaSegment.encode(ids: ids, vectors: matrix, tombstones: Array(tombstones), dimension: dimension)
+        try FileSystem.writeDurably(bytes, to: layout.path(of: fileName))
+        let info = IndexManifest.DeltaInfo(file: fileName, count: ids.count, tombstones: tombstones.count, bytes: bytes.count,
+                                           sha256: ContentHash.hex(ContentHash.of(bytes)))
+        return (info, pastLimit)
+    }
+
+    /// Builds a base FAISS file of every vector visible at `generation`, named for `fileGeneration`; nil without vectors.
+    func buildBase(store: IndexStore, visibleAt generation: Int64, fileGeneration: Int64) throws(CodeSageError) -> IndexManifest.VectorIndexInfo? {
+        let (ids, matrix) = try store.vectors(at: generation, dimension: embedder.dimension)
+        guard !ids.isEmpty else { return nil }
+        let plan = VectorIndexPlan.choose(count: ids.count, dimension: embedder.dimension, compression: options.compression,
+                                          type: options.compressionType, targetMemoryBytes: options.targetMemoryBytes)
+        let fileName = IndexLayout.vectorFileName(generation: fileGeneration)
+        let path = layout.path(of: fileName)
+        let built = try VectorIndexBuilder.build(ids: ids, matrix: matrix, dimension: embedder.dimension, plan: plan, to: path)
+        var info = IndexManifest.VectorIndexInfo(
+            file: fileName, factory: plan.factory, nlist: plan.nlist, nprobe: built.nprobe, count: ids.count,
+            bytes: Int((try? FileSystem.size(of: path)) ?? 0), exact: plan.isExact,
+            recallAt10: built.recallAt10, recallSample: built.recallSample, reason: plan.reason)
+        info.sha256 = ContentHash.hex(try ContentHash.ofFile(path))
+        return info
+    }
+
+    /// Folds `published`'s delta into a new base and publishes it as the next generation (same rows, no
+    /// delta). Crash-safe like any publication: until the manifest is renamed, `published` stays current.
+    /// A failure of its own (a full disk) is logged and returns nil: the update itself is already published,
+    /// and the next update tries again. Errors thrown by `checkpoint` (a test's simulated crash) propagate.
+    func compact(store: IndexStore, published: IndexManifest,
+                 checkpoint: (IndexCheckpoint) throws(CodeSageError) -> Void) throws(CodeSageError) -> IndexManifest? {
+        let next = published.generation + 1
+        var manifest = published
+        do {
+            manifest.vectors = try buildBase(store: store, visibleAt: published.generation, fileGeneration: next)
+        } catch {
+            indexingLog.warning("generation \(published.generation) is published, but compacting its delta failed (\(error.message)); the next update retries")
+            return nil
+        }
+        try checkpoint(.afterCompactedBaseWritten)
+        manifest.delta = nil
+        manifest.formatVersion = IndexManifest.currentFormat
+        manifest.generation = next
+        manifest.publishedAt = IndexManifest.timestamp()
+        do {
+            try manifest.write(to: layout.manifestPath)
+        } catch {
+            indexingLog.warning("generation \(published.generation) is published, but publishing its compaction failed (\(error.message)); the next update retries")
+            return nil
+        }
+        try checkpoint(.afterCompactionPublished)
+        retireOldGenerations(store: store, keepingRowsOf: published.generation, published: published, current: manifest)
+        return manifest
+    }
+
+    /// After `current` is published: readers of `published` (generation `kept`) may still be open, so its rows and files stay;
+    /// older rows and files go. A failure here (a full disk) leaves garbage for the next run, not an error.
+    func retireOldGenerations(store: IndexStore, keepingRowsOf kept: Int64, published: IndexManifest?, current: IndexManifest) {
+        do {
+            try store.collectGarbage(keeping: kept)
+        } catch {
+            indexingLog.warning("generation \(current.generation) is published, but clearing older rows failed (\(error.message)); the next run retries")
+        }
+        let keep = Set([current, published].compactMap { $0 }.flatMap { [$0.vectors?.file, $0.delta?.file].compactMap { $0 } })
+        removeVectorFiles(except: keep)
     }
 
     /// The store; with --rebuild, a damaged one (refused at open, or failing SQLite's quick_check) is
@@ -410,9 +551,10 @@ public final class Indexer: Sendable {
         pending.removeAll()
     }
 
-    /// Deletes vector files of generations other than `keep`.
+    /// Deletes base and delta files other than `keep`.
     func removeVectorFiles(except keep: Set<String>) {
-        for name in ((try? FileSystem.listDirectory(layout.directory)) ?? []).map(\.name) where name.hasPrefix("vectors-") && name.hasSuffix(".faiss") && !keep.contains(name) {
+        for name in ((try? FileSystem.listDirectory(layout.directory)) ?? []).map(\.name)
+        where ((name.hasPrefix("vectors-") && name.hasSuffix(".faiss")) || (name.hasPrefix("delta-") && name.hasSuffix(".vec"))) && !keep.contains(name) {
             try? FileSystem.remove(layout.path(of: name))
         }
     }
