@@ -157,6 +157,8 @@ extension Configuration {
     public var indexCompressionType: IndexCompressionType { IndexCompressionType(rawValue: word(N.indexCompressionType))! }
     /// Memory the vector index should fit in, in bytes.
     public var targetMemoryBytes: UInt64 { bytes(N.targetMemory) }
+    /// Delta vectors plus tombstones past which an update compacts (nil: the indexer's policy; 0: no delta).
+    public var indexDeltaLimit: Int? { optionalInt(N.indexDeltaLimit) }
     /// Entries in the embedding cache.
     public var embeddingCacheSize: Int { int(N.embeddingCacheSize) }
     /// Entries in the search cache.

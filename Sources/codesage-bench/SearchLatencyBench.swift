@@ -107,23 +107,27 @@ enum SearchLatencyBench {
         return vector.map { $0 / norm }
     }
 
-    /// A store and FAISS index of `chunks` synthetic chunks (12 real lines each, clustered random vectors) in 100 files.
+    /// A store and FAISS index of `chunks` synthetic chunks (12 real lines each, clustered random vectors) in `files`
+    /// files. With `writeFiles`, the files are written under the root with the chunks' text, and the store records
+    /// their real size and time, so an index run finds them unchanged and re-reads only what a benchmark edits.
     static func buildSyntheticIndex(layout: IndexLayout, chunks: Int, lines: [String], dimension: Int, identity: String,
-                                    configuration: Configuration) throws {
+                                    configuration: Configuration, files: Int = 100, writeFiles: Bool = false) throws {
         let store = try IndexStore(path: layout.storePath)
         var generator = SystemRandomNumberGenerator()
         // Clustered like real embeddings: each vector is a unit vector near one of √n random centres.
         let centres = (0..<max(1, Int(Double(chunks).squareRoot()))).map { _ in unit((0..<dimension).map { _ in Float.random(in: -1...1, using: &generator) }) }
-        let perFile = (chunks + 99) / 100
+        let perFile = (chunks + files - 1) / files
         var made = 0
         var line = 0
         try store.database.transaction { () throws(CodeSageError) in
-            for file in 0..<100 where made < chunks {
+            for file in 0..<files where made < chunks {
                 var drafts: [ChunkDraft] = []
                 var vectors: [(key: [UInt8], vector: [Float])] = []
+                var texts: [String] = []
                 for c in 0..<min(perFile, chunks - made) {
                     let text = (0..<12).map { lines[(line + $0) % lines.count] }.joined(separator: "\n")
                     line += 12
+                    texts.append(text)
                     let centre = centres[Int.random(in: 0..<centres.count, using: &generator)]
                     let vector = unit((0..<dimension).map { centre[$0] + 0.06 * Float.random(in: -1...1, using: &generator) })
                     let key = ContentHash.of(parts: identity, "\(file)/\(c)", text)
@@ -133,7 +137,16 @@ enum SearchLatencyBench {
                                              text: text, embeddingKey: key))
                 }
                 try store.storeVectors(vectors)
-                try store.addFile(path: "pkg\(file)/module.py", size: 0, modificationTime: 0, contentHash: [], language: "python",
+                var size: Int64 = 0, time: Int64 = 0, hash: [UInt8] = []
+                let path = writeFiles ? "pkg\(file / 100)/module_\(file).py" : "pkg\(file)/module.py"
+                if writeFiles {
+                    let bytes = Array((texts.joined(separator: "\n") + "\n").utf8)
+                    try FileSystem.makeFolders(layout.root + "/pkg\(file / 100)")
+                    try FileSystem.writeDurably(bytes, to: layout.root + "/" + path)
+                    let status = try FileSystem.status(of: layout.root + "/" + path, followingLinks: false)
+                    (size, time, hash) = (status.size, status.modificationTime, ContentHash.of(bytes))
+                }
+                try store.addFile(path: path, size: size, modificationTime: time, contentHash: hash, language: "python",
                                   lineCount: drafts.count * 12, chunks: drafts, generation: 1)
                 made += drafts.count
             }
@@ -145,7 +158,7 @@ enum SearchLatencyBench {
         let built = try VectorIndexBuilder.build(ids: ids, matrix: matrix, dimension: dimension, plan: plan, to: layout.path(of: file))
         let manifest = IndexManifest(
             formatVersion: IndexManifest.currentFormat, generation: 1, publishedAt: IndexManifest.timestamp(), root: layout.root,
-            model: .init(identity: identity, dimension: dimension, quantized: identity.contains("/int8/")), files: 100, chunks: ids.count,
+            model: .init(identity: identity, dimension: dimension, quantized: identity.contains("/int8/")), files: min(files, made), chunks: ids.count,
             vectors: .init(file: file, factory: plan.factory, nlist: plan.nlist, nprobe: built.nprobe, count: ids.count,
                            bytes: Int(try FileSystem.size(of: layout.path(of: file))), exact: plan.isExact,
                            recallAt10: built.recallAt10, recallSample: built.recallSample, reason: plan.reason))

@@ -7,6 +7,7 @@ import Platform
 /// `codesage-bench retrieval --root DIR --queries Q.jsonl --out R.jsonl [--field query] [--mode hybrid,semantic,lexical]`
 /// `codesage-bench search-latency --source DIR --queries Q.jsonl [--chunks 10000,100000]`
 /// `codesage-bench synthetic-index --root DIR --source SRC [--chunks N]`
+/// `codesage-bench update-cost --source DIR [--chunks 10000,100000] [--edits 30] [--full-edits 8] [--updates 1000]`
 /// `codesage-bench cache-entries --source DIR`
 /// Results go to stdout; run through scripts/bench-embed.
 func option(_ name: String, in args: [String]) -> String? {
@@ -20,12 +21,14 @@ do {
         try CacheEntryBench.run(args: args)
         exit(0)
     }
-    if args.first == "retrieval" || args.first == "search-latency" || args.first == "synthetic-index" {
+    if args.first == "retrieval" || args.first == "search-latency" || args.first == "synthetic-index" || args.first == "update-cost" {
         let configuration = try Configuration(environment: ProcessInfoReader.environment(), home: ProcessInfoReader.homeDirectory(),
                                               onlineCPUs: ProcessInfoReader.onlineCPUCount())
         let model = option("--model", in: args) ?? configuration.modelPath
         if args.first == "retrieval" {
             try RetrievalBench.run(args: args, configuration: configuration, modelPath: model)
+        } else if args.first == "update-cost" {
+            try UpdateCostBench.run(args: args, configuration: configuration, modelPath: model)
         } else if args.first == "synthetic-index" {
             try SearchLatencyBench.keep(args: args, configuration: configuration, modelPath: model)
         } else {

@@ -10,12 +10,13 @@ Usage: python3 Tests/reliability/test_index_faults.py CODESAGE [--trials N] [--r
    PRAGMA integrity_check is ok, that the FAISS header's vector count equals the manifest's, that
    `codesage check` (when this build has it) says sound and that searches answer; then that the next
    `codesage index ROOT` completes, publishes the modifications and leaves no stray files in the index folder.
-   Then four kills aimed (inotify) at the windows a random delay rarely hits: while the new FAISS file has its
-   temporary name, and after its rename but before the manifest's.
+   An update writes a delta segment over the kept base: four kills are aimed (inotify) at the windows a random
+   delay rarely hits: while the delta segment (and, with CODESAGE_INDEX_DELTA_LIMIT=1, the compacted base) has
+   its temporary name, and after its rename but before the manifest's; one more random kill while compacting.
 2. Disk full: CODESAGE_INDEX_DIR on a 4 MB tmpfs (else a loop-mounted ext4 image, else RLIMIT_FSIZE),
    filled to several levels: an index run fails with a clear message (or completes when space sufficed), the
    previous generation stays intact and searchable, and after space is freed the next run publishes.
-3. Corrupted files (FAISS truncated/emptied/flipped/missing, SQLite truncated/flipped/missing, manifest
+3. Corrupted files (delta segment truncated/emptied/flipped/missing, FAISS truncated/emptied/flipped/missing, SQLite truncated/flipped/missing, manifest
    truncated/garbage/inconsistent): a search or `codesage check` must fail with a message naming the file, and
    `codesage index --rebuild ROOT` must recover (then the check is sound and a search works).
 
@@ -155,6 +156,11 @@ class DirectoryWatch:
         os.close(self.fd)
 
 
+def vector_files(manifest):
+    """The base and delta file names a manifest refers to."""
+    return [part["file"] for part in (manifest.get("vectors"), manifest.get("delta")) if part and part.get("file")]
+
+
 def kill_when_file_appears(proc, watch, pattern, limit_s=120):
     """kill -9s the run as soon as a name matching `pattern` is created in the watched index folder
     (inotify, so within well under a millisecond); returns whether it was killed. At most limit_s."""
@@ -179,15 +185,21 @@ def test_kill(cs, work, summary, trials, rng):
     snapshots = {1: disk_snapshot(root)}
     # Random delays as asked, then two kills aimed at the short windows a random delay rarely hits: while the
     # new FAISS file is being written (its temporary name exists) and once it is renamed (before the manifest).
-    plans = [("delay", rng.uniform(0, full_run)) for _ in range(trials)]
+    plans = [("delay", rng.uniform(0, full_run), False) for _ in range(trials)]
     # The run is niced and shares one CPU with this watcher, so that the watcher gets the CPU as soon as
-    # inotify reports the name; whether the kill landed inside the window is recorded.
-    plans += [("file", r"vectors-{next}\.faiss\.tmp"), ("file", r"vectors-{next}\.faiss$")] * 2
+    # inotify reports the name; whether the kill landed inside the window is recorded. An update writes a
+    # delta segment (delta-<G+1>.vec); with CODESAGE_INDEX_DELTA_LIMIT=1 it then compacts the delta into a new
+    # base (vectors-<G+2>.faiss, published as G+2): kills aimed at both files' writes and renames.
+    plans += [("file", r"delta-{next}\.vec\.tmp", False), ("file", r"delta-{next}\.vec$", False),
+              ("file", r"vectors-{compacted}\.faiss\.tmp", True), ("file", r"vectors-{compacted}\.faiss$", True)]
+    plans += [("delay", rng.uniform(0, full_run), True)]
     groups = {"random": [], "targeted": []}
     reported_stray = set()
     outcomes = {"random": {}, "targeted": {}}
-    for t, (how, what) in enumerate(plans, 1):
+    manifests = {1: read_manifest(index_dir)}
+    for t, (how, what, compacting) in enumerate(plans, 1):
         group = "random" if how == "delay" else "targeted"
+        env = {"CODESAGE_INDEX_DELTA_LIMIT": "1"} if compacting else None
         trial = Trial()
         # Modify about half of the modules, add one, delete one added earlier.
         for i in rng.sample(range(1, modules), modules // 2):
@@ -202,7 +214,7 @@ def test_kill(cs, work, summary, trials, rng):
         if watch:
             one_cpu = {min(cpus)}
             os.sched_setaffinity(0, one_cpu)
-        proc = cs.start(["index", root, "--json"],
+        proc = cs.start(["index", root, "--json"], env=env,
                         preexec_fn=(lambda: (os.sched_setaffinity(0, one_cpu), os.nice(19))) if watch else None)
         started = time.monotonic()
         killed = False
@@ -214,7 +226,7 @@ def test_kill(cs, work, summary, trials, rng):
                 killed = True
             when = f"kill at {what:.2f}s of {full_run:.2f}s"
         else:
-            pattern = what.format(next=before + 1)
+            pattern = what.format(next=before + 1, compacted=before + 2)
             killed = kill_when_file_appears(proc, watch, pattern)
             when = f"kill when {pattern} appeared ({time.monotonic() - started:.2f}s)"
         out, err = proc.communicate(timeout=60)
@@ -226,15 +238,18 @@ def test_kill(cs, work, summary, trials, rng):
         if not killed and proc.returncode != 0:
             trial.fail(f"trial {t}: the run (not killed) failed: exit {proc.returncode}: {err.strip()[-300:]}")
         after = (read_manifest(index_dir) or {}).get("generation")
-        outcome = ("killed after publication" if after == before + 1 else "killed before publication") if killed else "finished before the kill"
+        published = {before + 1, before + 2} if compacting else {before + 1}
+        outcome = ("killed after publication" if after in published else "killed before publication") if killed else "finished before the kill"
+        if compacting:
+            outcome += ", compacting"
         left_at_kill = sorted(n for n in os.listdir(index_dir) if ".tmp" in n)
         if how == "file" and killed:
-            landed = any(re.match(pattern, n) for n in left_at_kill) if "tmp" in what else after == before
+            landed = any(re.match(pattern, n) for n in left_at_kill) if "tmp" in what else after == (before + 1 if compacting else before)
             outcome += " (inside the window)" if landed else " (after the window)"
         outcomes[group][outcome] = outcomes[group].get(outcome, 0) + 1
         label = f"trial {t} ({when}, {outcome})"
-        verify_generation(cs, root, index_dir, {before, before + 1} if killed else {before + 1},
-                          lambda g: planned if g == before + 1 else snapshots.get(g), trial, label)
+        verify_generation(cs, root, index_dir, ({before} | published) if killed else published,
+                          lambda g: planned if g in published else snapshots.get(g), trial, label)
         # The next run completes and publishes the modifications.
         again = cs.index(root, timeout=300)
         report = again.json() if again.rc == 0 else None
@@ -242,20 +257,30 @@ def test_kill(cs, work, summary, trials, rng):
             trial.fail(f"trial {t}: the run after the kill failed: {again.describe()}")
         else:
             label = f"trial {t} recovery"
-            gen = verify_generation(cs, root, index_dir, {before + 1}, planned, trial, label)
-            snapshots[before + 1] = planned
+            gen = verify_generation(cs, root, index_dir, published, planned, trial, label)
+            for g in published:
+                snapshots[g] = planned
             probe = f"{WORDS[(100 + t) % len(WORDS)]}_n{t}_{100 + t}"
             found = cs.search(root, probe, mode="lexical")
             if f"src/new_{t}.py" not in search_paths(found):
                 trial.fail(f"{label}: lexical search for {probe} did not return src/new_{t}.py: {found.describe() if found.rc else search_paths(found)}")
+            # Kept: what the published manifest names, and what the one before it named (its readers may be open).
+            current = read_manifest(index_dir) or {}
+            manifests[gen] = current
+            kept = set(vector_files(current))
+            if gen is not None:
+                # The previous generation may have been published and superseded inside one run (an update,
+                # then its compaction): its files are named for it, and its base is an earlier one's.
+                earlier = max((g for g in manifests if g < gen), default=None)
+                kept |= set(vector_files(manifests.get(earlier) or {})) | {f"delta-{gen - 1}.vec", f"vectors-{gen - 1}.faiss"}
             stray = sorted(n for n in os.listdir(index_dir) if n not in reported_stray
-                           and n not in ALLOWED_INDEX_FILES and n not in (f"vectors-{gen}.faiss", f"vectors-{gen - 1}.faiss"))
+                           and n not in ALLOWED_INDEX_FILES and n not in kept)
             reported_stray.update(stray)  # each leftover is reported once, by the trial that left it
             if stray:
                 trial.fail(f"{label}: files a killed run left are never removed: {stray} (temporary files at the kill: {left_at_kill})")
         groups[group].append(trial)
         print(f"  kill trial {t}/{len(plans)}: {when}: {outcome} -> {'ok' if not trial.failures else 'FAIL'}", flush=True)
-    for group, title in (("random", "kill -9 during index (random delay)"), ("targeted", "kill -9 at FAISS write/rename")):
+    for group, title in (("random", "kill -9 during index (random delay)"), ("targeted", "kill -9 at delta/compaction write/rename")):
         rows = groups[group]
         summary.add(title, len(rows), sum(1 for r in rows if r.failures), sum(r.data_lost for r in rows),
                     [f for r in rows for f in r.failures], {"full_run_seconds": round(full_run, 2), "outcomes": outcomes[group]})
@@ -453,7 +478,24 @@ def corruptions(index_dir):
 
     def missing_vectors(m):
         m["vectors"]["file"] = "vectors-99.faiss"
-    return [
+
+    delta_cases = []
+    if manifest.get("delta"):
+        delta = os.path.join(index_dir, manifest["delta"]["file"])
+        dname = os.path.basename(delta)
+
+        def missing_delta(m):
+            m["delta"]["file"] = "delta-99.vec"
+        delta_cases = [
+            ("delta segment truncated to half", dname, lambda: truncate_half(delta)),
+            ("delta segment emptied", dname, lambda: os.truncate(delta, 0)),
+            ("delta segment header bytes flipped", dname, lambda: flip(delta, 0, 8)),
+            ("delta segment counts flipped", dname, lambda: flip(delta, 16, 2)),
+            ("delta segment vector bytes flipped", dname, lambda: flip(delta, int(os.path.getsize(delta) * 0.8), 64)),
+            ("delta segment deleted", dname, lambda: os.unlink(delta)),
+            ("manifest names a missing delta segment", ["manifest.json", "delta-99.vec"], lambda: edit_manifest(index_dir, missing_delta)),
+        ]
+    return delta_cases + [
         ("FAISS truncated to half", fname, lambda: truncate_half(faiss)),
         ("FAISS emptied", fname, lambda: os.truncate(faiss, 0)),
         ("FAISS header bytes flipped", fname, lambda: flip(faiss, 0, 8)),
@@ -476,8 +518,11 @@ def test_corruption(cs, work, summary):
     index_dir = os.path.join(root, ".codesage")
     make_repo(root, 6)
     first = cs.index(root, timeout=300)
-    if first.rc != 0:
-        summary.add("corrupted index files", 0, 1, 0, [f"first index failed: {first.describe()}"])
+    # A second run after an edit publishes a delta segment over the first run's base: both kinds of file exist.
+    write(os.path.join(root, "src", "mod_2.py"), module_text(2, "edited"))
+    second = cs.index(root, timeout=300) if first.rc == 0 else first
+    if first.rc != 0 or second.rc != 0 or not (read_manifest(index_dir) or {}).get("delta"):
+        summary.add("corrupted index files", 0, 1, 0, [f"indexing failed or published no delta: {first.describe()} / {second.describe()}"])
         return
     on_disk = disk_snapshot(root)
     pristine = os.path.join(work, "pristine-index")

@@ -19,7 +19,8 @@ public struct IndexOptions: Sendable {
     public var waitForLock = false
     /// Chunks embedded per model call.
     public var embeddingBatch = 256
-    /// Delta vectors plus tombstones past which an update compacts into a new base; nil: `DeltaPolicy.limit`.
+    /// Delta vectors plus tombstones past which an update compacts into a new base (CODESAGE_INDEX_DELTA_LIMIT);
+    /// nil: `DeltaPolicy.limit`; 0: no delta, every update builds a new base.
     public var deltaLimit: Int?
 
     public init() {}
@@ -30,6 +31,7 @@ public struct IndexOptions: Sendable {
         compression = configuration.indexCompression
         compressionType = configuration.indexCompressionType
         targetMemoryBytes = configuration.targetMemoryBytes
+        deltaLimit = configuration.indexDeltaLimit
     }
 
     /// Whether the embedding cache stores vectors zstd-compressed.
@@ -163,6 +165,7 @@ public final class Indexer: Sendable {
         let published: Int64
         if let previous { published = previous.generation } else { published = manifestLost ? try store.highestGeneration() : 0 }
         try store.discardUnpublished(after: published)
+        removeUnpublishedVectorFiles(after: published)
         let next = published + 1
         var report = IndexReport()
 
@@ -268,7 +271,7 @@ public final class Indexer: Sendable {
         var vectorInfo: IndexManifest.VectorIndexInfo?
         var deltaInfo: IndexManifest.DeltaInfo?
         var compactionDue = false
-        if !rereadAll, let previous, let update = try deltaUpdate(over: previous, generation: next, store: store, visibleChunks: counts.chunks) {
+        if !rereadAll, options.deltaLimit != 0, let previous, let update = try deltaUpdate(over: previous, generation: next, store: store, visibleChunks: counts.chunks) {
             vectorInfo = previous.vectors
             deltaInfo = update.info
             compactionDue = update.pastLimit
@@ -465,6 +468,25 @@ public final class Indexer: Sendable {
         }
     }
 
+    /// Removes base and delta files named for generations after `generation`: a run killed after writing
+    /// them but before its manifest was renamed left them (a killed compaction may leave a whole base, and
+    /// the next run may publish nothing to clean up after). Called under the index lock.
+    func removeUnpublishedVectorFiles(after generation: Int64) {
+        for name in ((try? FileSystem.listDirectory(layout.directory)) ?? []).map(\.name) {
+            guard let fileGeneration = Self.generation(ofVectorFile: name), fileGeneration > generation else { continue }
+            indexingLog.info("removing \(name), left by an interrupted run")
+            try? FileSystem.remove(layout.path(of: name))
+        }
+    }
+
+    /// The generation in a base or delta file name (`vectors-<G>.faiss`, `delta-<G>.vec`), or nil.
+    static func generation(ofVectorFile name: String) -> Int64? {
+        for (prefix, suffix) in [("vectors-", ".faiss"), ("delta-", ".vec")] where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
+            return Int64(name.dropFirst(prefix.count).dropLast(suffix.count))
+        }
+        return nil
+    }
+
     /// A file read and chunked, waiting for its vectors.
     struct PendingFile {
         var file: DiscoveredFile
@@ -554,7 +576,7 @@ public final class Indexer: Sendable {
     /// Deletes base and delta files other than `keep`.
     func removeVectorFiles(except keep: Set<String>) {
         for name in ((try? FileSystem.listDirectory(layout.directory)) ?? []).map(\.name)
-        where ((name.hasPrefix("vectors-") && name.hasSuffix(".faiss")) || (name.hasPrefix("delta-") && name.hasSuffix(".vec"))) && !keep.contains(name) {
+        where Self.generation(ofVectorFile: name) != nil && !keep.contains(name) {
             try? FileSystem.remove(layout.path(of: name))
         }
     }

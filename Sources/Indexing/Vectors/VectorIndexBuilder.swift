@@ -43,20 +43,20 @@ public enum VectorIndexBuilder {
     }
 
     /// Up to `limit` row numbers spread evenly over `count` rows.
-    static func sampleRows(count: Int, limit: Int) -> [Int] {
+    public static func sampleRows(count: Int, limit: Int) -> [Int] {
         guard count > limit else { return Array(0..<count) }
         return (0..<limit).map { $0 * count / limit }
     }
 
     /// Exact top-10 row numbers per query, by a flat inner-product index over the same vectors.
-    static func exactTop10(matrix: [Float], dimension: Int, queries: [Float]) throws(CodeSageError) -> [[Int64]] {
+    public static func exactTop10(matrix: [Float], dimension: Int, queries: [Float]) throws(CodeSageError) -> [[Int64]] {
         let flat = try FaissIndex(dimension: dimension, description: "Flat")
         try flat.add(matrix)
         return try flat.search(queries, k: 10).map { $0.map(\.id) }
     }
 
     /// Mean fraction of the exact top 10 (row numbers) that the approximate top 10 (ids) found.
-    static func recallAt10(exact: [[Int64]], approximate: [[Int64]], ids: [Int64]) -> Double {
+    public static func recallAt10(exact: [[Int64]], approximate: [[Int64]], ids: [Int64]) -> Double {
         guard !exact.isEmpty else { return 1 }
         var total = 0.0
         for (truth, found) in zip(exact, approximate) {
