@@ -61,6 +61,8 @@ public final class RootWatcher: Sendable {
         public var pendingChanges = 0
         /// Times the kernel's event queue overflowed (each answered by a full scan).
         public var overflows = 0
+        /// Whether an update is running now (a large one publishes for keyword search first, then embeds).
+        public var updating = false
         /// Updates run, and those that published a new generation.
         public var updates = 0
         public var publishedUpdates = 0
@@ -75,7 +77,7 @@ public final class RootWatcher: Sendable {
             case root, mode, folders
             case fallbackReason = "fallback_reason"
             case pendingChanges = "pending_changes"
-            case overflows, updates
+            case overflows, updating, updates
             case publishedUpdates = "published_updates"
             case lastUpdateAt = "last_update_at"
             case lastUpdateSeconds = "last_update_seconds"
@@ -245,7 +247,7 @@ public final class RootWatcher: Sendable {
 
     /// Runs one update and makes the watches match the folders it walked; returns whether it added any.
     private func runUpdate(_ watcher: inout DirectoryWatcher?) -> Bool {
-        status.withLock { $0.pendingChanges = 0 }
+        status.withLock { $0.pendingChanges = 0; $0.updating = true }
         let started = ContinuousClock.now
         var walked: [String]?
         do {
@@ -270,6 +272,7 @@ public final class RootWatcher: Sendable {
             }
         }
         status.withLock { s in
+            s.updating = false
             s.lastUpdateAt = Date()
             s.lastUpdateSeconds = Self.seconds(ContinuousClock.now - started)
         }

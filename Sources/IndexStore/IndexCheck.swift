@@ -58,8 +58,8 @@ public enum IndexCheck {
                 let index = try FaissIndex.read(path: path, memoryMapped: true)
                 let searchable = index.count - (manifest.delta?.tombstones ?? 0) + (manifest.delta?.count ?? 0)
                 report.vectors = searchable
-                if searchable != manifest.chunks || index.count != info.count {
-                    let delta = manifest.delta.map { " (less \($0.tombstones) tombstones, plus \($0.count) delta vectors)" } ?? ""
+                if searchable + manifest.pendingChunks != manifest.chunks || index.count != info.count {
+                    let delta = manifest.delta.map { " (less \($0.tombstones) tombstones, plus \($0.count) delta vectors and \($0.pending) pending)" } ?? ""
                     report.problems.append("\(path): \(index.count) vectors\(delta); the manifest counts \(info.count) vectors for \(manifest.chunks) chunks")
                 }
                 // Damage inside the vectors (flipped bytes) leaves the structure valid: the digest catches it.
@@ -75,8 +75,11 @@ public enum IndexCheck {
             let path = layout.path(of: info.file)
             do {
                 let segment = try DeltaSegment(path: path, dimension: manifest.model.dimension)
-                if segment.count != info.count || segment.tombstones.count != info.tombstones {
-                    report.problems.append("\(path): \(segment.count) vectors and \(segment.tombstones.count) tombstones; the manifest says \(info.count) and \(info.tombstones)")
+                if segment.count != info.count || segment.tombstones.count != info.tombstones || segment.pending.count != info.pending {
+                    report.problems.append("\(path): \(segment.count) vectors, \(segment.tombstones.count) tombstones and \(segment.pending.count) pending; the manifest says \(info.count), \(info.tombstones) and \(info.pending)")
+                }
+                if manifest.vectors == nil, segment.count + segment.pending.count != manifest.chunks {
+                    report.problems.append("\(path): \(segment.count) vectors and \(segment.pending.count) pending; the manifest counts \(manifest.chunks) chunks")
                 }
                 let actual = ContentHash.hex(try ContentHash.ofFile(path))
                 if actual != info.sha256 { report.problems.append("\(path): SHA-256 \(actual) differs from the manifest's \(info.sha256): the file was damaged") }
@@ -84,7 +87,7 @@ public enum IndexCheck {
                 report.problems.append(error.message.contains(path) ? error.message : "\(path): \(error.message)")
             }
         }
-        if manifest.vectors == nil, manifest.chunks > 0 {
+        if manifest.vectors == nil, manifest.delta == nil, manifest.chunks > 0 {
             report.problems.append("\(layout.manifestPath): \(manifest.chunks) chunks but no vector index")
         }
         return report

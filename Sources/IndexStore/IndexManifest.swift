@@ -95,19 +95,31 @@ public struct IndexManifest: Codable, Sendable, Equatable {
         public var count: Int
         /// Base ids left out of searches.
         public var tombstones: Int
+        /// Visible chunks not embedded yet (a cold index publishes its lexical part first).
+        public var pending: Int
         /// Size of the file in bytes.
         public var bytes: Int
         /// SHA-256 of the file (lower-case hex), for `codesage check`.
         public var sha256: String
 
-        public init(file: String, count: Int, tombstones: Int, bytes: Int, sha256: String) {
+        public init(file: String, count: Int, tombstones: Int, pending: Int, bytes: Int, sha256: String) {
             self.file = file
             self.count = count
             self.tombstones = tombstones
+            self.pending = pending
             self.bytes = bytes
             self.sha256 = sha256
         }
     }
+
+    /// Chunks a semantic search can return: the base's vectors minus tombstones, plus the delta's.
+    public var searchableChunks: Int { (vectors?.count ?? 0) - (delta?.tombstones ?? 0) + (delta?.count ?? 0) }
+
+    /// Visible chunks still waiting for their vectors.
+    public var pendingChunks: Int { delta?.pending ?? 0 }
+
+    /// Share of the chunks that semantic search covers (1 for an empty index).
+    public var semanticCoverage: Double { chunks == 0 ? 1 : Double(chunks - pendingChunks) / Double(chunks) }
 
     /// `formatVersion` of a manifest without a delta segment (what every earlier build wrote and reads).
     public static let currentFormat = 1

@@ -361,15 +361,28 @@ public final class IndexStore {
     /// other chunks use their code vector. With `codeOnly`, every chunk uses its code vector
     /// (what duplicate detection compares). Throws `.corruptData` when a vector is missing.
     public func vectors(at generation: Int64, dimension: Int, codeOnly: Bool = false) throws(CodeSageError) -> (ids: [Int64], matrix: [Float]) {
-        try searchVectors(where: "c.added_gen <= ?1 AND (c.removed_gen IS NULL OR c.removed_gen > ?1)", generation: generation,
-                          dimension: dimension, codeOnly: codeOnly)
+        let found = try searchVectors(where: "c.added_gen <= ?1 AND (c.removed_gen IS NULL OR c.removed_gen > ?1)", [.integer(generation)],
+                                      dimension: dimension, codeOnly: codeOnly, allowMissing: false)
+        return (found.ids, found.matrix)
+    }
+
+    /// As `vectors(at:)`, leaving out (and listing) the chunks whose vectors are not stored yet.
+    public func embeddedVectors(at generation: Int64, dimension: Int, codeOnly: Bool = false) throws(CodeSageError)
+        -> (ids: [Int64], matrix: [Float], missing: [Int64]) {
+        try searchVectors(where: "c.added_gen <= ?1 AND (c.removed_gen IS NULL OR c.removed_gen > ?1)", [.integer(generation)],
+                          dimension: dimension, codeOnly: codeOnly, allowMissing: true)
     }
 
     /// The ids and search vectors (as `vectors(at:)` makes them) of the chunks `generation` added, in id order:
-    /// what an update appends to the delta segment.
-    public func vectors(addedIn generation: Int64, dimension: Int) throws(CodeSageError) -> (ids: [Int64], matrix: [Float]) {
-        try searchVectors(where: "c.added_gen = ?1 AND (c.removed_gen IS NULL OR c.removed_gen > ?1)", generation: generation,
-                          dimension: dimension, codeOnly: false)
+    /// what an update appends to the delta segment; `missing` lists those whose vectors are not stored yet.
+    public func vectors(addedIn generation: Int64, dimension: Int) throws(CodeSageError) -> (ids: [Int64], matrix: [Float], missing: [Int64]) {
+        try searchVectors(where: "c.added_gen = ?1 AND (c.removed_gen IS NULL OR c.removed_gen > ?1)", [.integer(generation)],
+                          dimension: dimension, codeOnly: false, allowMissing: true)
+    }
+
+    /// The search vectors of the chunks `ids` (in id order); `missing` lists those whose vectors are not stored yet.
+    public func vectors(ofChunks ids: [Int64], dimension: Int) throws(CodeSageError) -> (ids: [Int64], matrix: [Float], missing: [Int64]) {
+        try searchVectors(where: "c.id IN \(Self.idList)", [Self.idListValue(ids)], dimension: dimension, codeOnly: false, allowMissing: true)
     }
 
     /// Ids of the chunks `generation` retired (visible in the generation before it, not in it).
@@ -378,21 +391,34 @@ public final class IndexStore {
             .compactMap { $0[0].int64Value }
     }
 
-    func searchVectors(where condition: String, generation: Int64, dimension: Int, codeOnly: Bool) throws(CodeSageError) -> (ids: [Int64], matrix: [Float]) {
+    /// `ids` ordered for embedding: chunks of the most recently modified files first (then by id).
+    public func orderedByRecency(_ ids: [Int64]) throws(CodeSageError) -> [Int64] {
+        guard !ids.isEmpty else { return [] }
+        return try database.query(
+            "SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE c.id IN \(Self.idList) ORDER BY f.mtime_ns DESC, c.id",
+            [Self.idListValue(ids)]).compactMap { $0[0].int64Value }
+    }
+
+    func searchVectors(where condition: String, _ parameters: [SQLiteValue], dimension: Int, codeOnly: Bool,
+                       allowMissing: Bool) throws(CodeSageError) -> (ids: [Int64], matrix: [Float], missing: [Int64]) {
         let rows = try database.query(
             """
-            SELECT c.id, e.codec, e.vector, s.codec, s.vector FROM chunks c
+            SELECT c.id, e.codec, e.vector, s.codec, s.vector, c.summary_key IS NOT NULL FROM chunks c
             LEFT JOIN embeddings e ON e.key = c.embedding_key
             LEFT JOIN embeddings s ON s.key = c.summary_key
             WHERE \(condition) ORDER BY c.id
-            """, [.integer(generation)])
+            """, parameters)
         var ids: [Int64] = []
         var matrix: [Float] = []
+        var missing: [Int64] = []
         ids.reserveCapacity(rows.count)
         matrix.reserveCapacity(rows.count * dimension)
         for row in rows {
-            guard let codec = row[1].int64Value, let blob = row[2].blobValue else {
-                throw CodeSageError(.corruptData, "\(database.path): chunk \(row[0].int64Value ?? -1) has no stored vector")
+            let id = row[0].int64Value ?? -1
+            let summaryMissing = !codeOnly && (row[5].int64Value ?? 0) != 0 && row[3].int64Value == nil
+            guard let codec = row[1].int64Value, let blob = row[2].blobValue, !summaryMissing else {
+                if allowMissing { missing.append(id); continue }
+                throw CodeSageError(.corruptData, "\(database.path): chunk \(id) has no stored vector")
             }
             var vector = try Self.decodeVector(codec: codec, blob, dimension: dimension)
             if !codeOnly, let summaryCodec = row[3].int64Value, let summaryBlob = row[4].blobValue {
@@ -401,10 +427,10 @@ public final class IndexStore {
                 let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 if norm > 0 { for i in 0..<dimension { vector[i] /= norm } }
             }
-            ids.append(row[0].int64Value ?? 0)
+            ids.append(id)
             matrix.append(contentsOf: vector)
         }
-        return (ids, matrix)
+        return (ids, matrix, missing)
     }
 
     /// Terms-ranked chunk ids visible in `generation` for an FTS5 `match` expression, best first,

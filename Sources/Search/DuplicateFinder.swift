@@ -29,11 +29,11 @@ extension SearchEngine {
     public func duplicates(threshold: Double, limit: Int, filter: PathFilter = PathFilter()) throws(CodeSageError) -> [DuplicatePair] {
         guard (0...1).contains(threshold) else { throw CodeSageError(.invalidArgument, "threshold must be between 0 and 1 (got \(threshold))") }
         guard limit > 0 else { throw CodeSageError(.invalidArgument, "limit must be at least 1 (got \(limit))") }
-        guard snapshot.vectors != nil else { return [] }
+        guard snapshot.segments != nil else { return [] }
         let generation = snapshot.generation
         let dimension = snapshot.manifest.model.dimension
         let (chunks, stored) = try snapshot.withStore { (store) throws(CodeSageError) in
-            (try store.chunks(at: generation), try store.vectors(at: generation, dimension: dimension, codeOnly: true))
+            (try store.chunks(at: generation), try store.embeddedVectors(at: generation, dimension: dimension, codeOnly: true))
         }
         // Code vectors only (the search index mixes in definition summaries): an exact flat index.
         let vectors = try FaissIndex(dimension: dimension, description: "Flat")

@@ -164,4 +164,97 @@ struct IncrementalVectorsTests {
         #expect(report.vectorUpdate == "full")
         #expect(try IndexCheck.run(layout: layout).problems.isEmpty)
     }
+
+    @Test("a cold index is published for keyword search first, then embedded newest files first, publishing as coverage grows")
+    func coldStart() throws {
+        let tree = try makeModuleTree(count: 40)
+        defer { withExtendedLifetime(tree) {} }
+        // Distinct times: module_39 is the newest file, module_0 the oldest.
+        for i in 0..<40 {
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_700_000_000 + Double(i) * 60)],
+                                                  ofItemAtPath: tree.root + "/pkg/module_\(i).py")
+        }
+        let layout = IndexLayout(root: tree.root)
+        let embedder = WordHashEmbedder()
+        var options = IndexOptions()
+        options.lexicalFirstChunks = 1
+        options.embeddingBatch = 8
+        var seen: [(generation: Int64, coverage: Double, lexical: Bool, newestSemantic: Bool, oldestSemantic: Bool)] = []
+        var phases: [(IndexPhase, Int, Int)] = []
+        let report = try Indexer(layout: layout, embedder: embedder, options: options).run(progress: { phases.append(($0, $1, $2)) },
+                                                                                          checkpoint: { (point) throws(CodeSageError) in
+            guard point == .afterManifestWritten || point == .afterEmbeddingPublished else { return }
+            // What a reader opening the index right now gets.
+            let snapshot = try IndexSnapshot.open(layout: layout)
+            let engine = SearchEngine(snapshot: snapshot, embedder: embedder)
+            let lexical = try engine.search(SearchRequest(query: "function_3_v0", mode: .lexical)).first?.path == "pkg/module_3.py"
+            func semanticFinds(_ i: Int) throws(CodeSageError) -> Bool {
+                try engine.search(SearchRequest(query: "function_\(i)_v0", mode: .semantic, limit: 40)).contains { $0.path == "pkg/module_\(i).py" }
+            }
+            seen.append((snapshot.generation, snapshot.manifest.semanticCoverage, lexical, try semanticFinds(39), try semanticFinds(0)))
+        })
+        let first = try #require(seen.first)
+        #expect(first.generation == 1 && first.coverage == 0 && first.lexical && !first.newestSemantic)
+        #expect(seen.allSatisfy { $0.lexical })
+        // Coverage only grows; the newest file is searchable by meaning before the oldest.
+        let coverages = seen.map(\.coverage)
+        #expect(zip(coverages, coverages.dropFirst()).allSatisfy { $0 < $1 })
+        let newest = try #require(seen.firstIndex { $0.newestSemantic })
+        let oldest = try #require(seen.firstIndex { $0.oldestSemantic })
+        #expect(newest < oldest && seen.count >= 3)
+        #expect(seen.last?.coverage == 1)
+        #expect(report.lexicalSeconds != nil && report.embeddingPublications == seen.count - 1 && report.semanticCoverage == 1)
+        // Embedding progress has one total that never changes, and counts up to it.
+        let embedding = phases.filter { $0.0 == .embedding }
+        #expect(Set(embedding.map(\.2)).count == 1 && embedding.last?.1 == embedding.last?.2)
+        let done = embedding.map(\.1)
+        #expect(zip(done, done.dropFirst()).allSatisfy { $0 <= $1 })
+        // Fully embedded, the run compacts: a base and no delta, as a first build without lexical-first ends.
+        let manifest = try #require(try IndexManifest.read(path: layout.manifestPath))
+        #expect(report.compacted && manifest.delta == nil && manifest.vectors?.count == manifest.chunks)
+        #expect(try IndexCheck.run(layout: layout).problems.isEmpty)
+    }
+
+    @Test("a run killed while embedding leaves a searchable generation; the next run finishes the embedding, without deleted files")
+    func resumeEmbedding() throws {
+        let tree = try makeModuleTree(count: 30)
+        defer { withExtendedLifetime(tree) {} }
+        let layout = IndexLayout(root: tree.root)
+        let embedder = WordHashEmbedder()
+        var options = IndexOptions()
+        options.lexicalFirstChunks = 1
+        options.embeddingBatch = 4
+        #expect(throws: CodeSageError.self) {
+            _ = try Indexer(layout: layout, embedder: embedder, options: options).run(checkpoint: { (point) throws(CodeSageError) in
+                if point == .afterEmbeddingPublished { throw CodeSageError(.internal, "simulated crash while embedding") }
+            })
+        }
+        let partial = try #require(try IndexManifest.read(path: layout.manifestPath))
+        #expect(partial.pendingChunks > 0 && partial.semanticCoverage < 1)
+        #expect(try IndexCheck.run(layout: layout).problems.isEmpty)
+
+        // Nothing changed on disk: the next run only finishes the embedding.
+        let resumed = try Indexer(layout: layout, embedder: embedder, options: options).run()
+        #expect(resumed.published && resumed.semanticCoverage == 1 && resumed.added == 0)
+        #expect(try IndexManifest.read(path: layout.manifestPath)?.pendingChunks == 0)
+
+        // Killed again with files deleted while their chunks were pending: they never answer, and nothing stays pending.
+        for i in 0..<10 { try edit(tree, "pkg/module_\(i).py", moduleText(i, version: 3)) }
+        #expect(throws: CodeSageError.self) {
+            _ = try Indexer(layout: layout, embedder: embedder, options: options).run(checkpoint: { (point) throws(CodeSageError) in
+                if point == .afterManifestWritten { throw CodeSageError(.internal, "simulated crash before embedding") }
+            })
+        }
+        #expect((try IndexManifest.read(path: layout.manifestPath)?.pendingChunks ?? 0) > 0)
+        for i in 0..<5 { try FileManager.default.removeItem(atPath: tree.root + "/pkg/module_\(i).py") }
+        let after = try Indexer(layout: layout, embedder: embedder, options: options).run()
+        #expect(after.semanticCoverage == 1 && after.deleted == 5)
+        let engine = SearchEngine(snapshot: try IndexSnapshot.open(layout: layout), embedder: embedder)
+        for i in 0..<5 {
+            let paths = try engine.search(SearchRequest(query: "function_\(i)_v3 word\(i % 17)", mode: .hybrid, limit: 50)).map(\.path)
+            #expect(!paths.contains("pkg/module_\(i).py"))
+        }
+        #expect(try engine.search(SearchRequest(query: "function_7_v3", mode: .semantic, limit: 5)).contains { $0.path == "pkg/module_7.py" })
+        #expect(try IndexCheck.run(layout: layout).problems.isEmpty)
+    }
 }

@@ -151,8 +151,12 @@ struct IndexerTests {
 
         // The update writes a delta segment; with a limit of one vector it is compacted in the same run.
         let compacting = checkpoint == .afterCompactedBaseWritten || checkpoint == .afterCompactionPublished
+        // With a lexical-first threshold of one chunk, the update is published for keyword search first and
+        // its chunks are embedded after (afterEmbeddingPublished is the generation that makes them searchable).
+        let embeddingAfter = checkpoint == .afterEmbeddingPublished
         var options = IndexOptions()
         if compacting { options.deltaLimit = 1 }
+        if embeddingAfter { options.lexicalFirstChunks = 1 }
         try edit(tree, "src/geometry.py", "def sphere_volume(radius):\n    return 4 / 3 * radius ** 3\n")
         #expect(throws: CodeSageError.self) {
             _ = try Indexer(layout: layout, embedder: embedder, options: options).run(checkpoint: { (point) throws(CodeSageError) in
@@ -164,8 +168,9 @@ struct IndexerTests {
         #expect(try old.search(SearchRequest(query: "circle area radius", mode: .lexical)).contains { $0.path == "src/geometry.py" })
         #expect(try old.search(SearchRequest(query: "sphere_volume", mode: .lexical)).isEmpty)
         // A reader opened now sees generation 1, or 2 once the manifest was renamed.
-        let published = checkpoint == .afterManifestWritten || compacting
-        #expect(try IndexSnapshot.open(layout: layout).generation == (checkpoint == .afterCompactionPublished ? 3 : published ? 2 : 1))
+        let published = checkpoint == .afterManifestWritten || compacting || embeddingAfter
+        let expected: Int64 = checkpoint == .afterCompactionPublished || embeddingAfter ? 3 : published ? 2 : 1
+        #expect(try IndexSnapshot.open(layout: layout).generation == expected)
         #expect(try IndexCheck.run(layout: layout).problems.isEmpty)
         #expect(try lexicalPaths(layout, "sphere_volume", embedder: embedder) == (published ? ["src/geometry.py"] : []))
 

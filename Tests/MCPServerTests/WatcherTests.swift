@@ -60,6 +60,11 @@ private final class WatchedTree {
         return files.mapValues(\.contentHash)
     }
 
+    /// Whether every chunk of the published generation is searchable by meaning (nothing pending).
+    func fullyEmbedded() -> Bool {
+        (try? IndexManifest.read(path: IndexLayout(root: root).manifestPath))??.pendingChunks == 0
+    }
+
     /// Every indexable file of the tree now (what a clean `codesage index` would hold), with its hash.
     func onDisk() -> [String: [UInt8]] {
         var files: [String: [UInt8]] = [:]
@@ -71,12 +76,13 @@ private final class WatchedTree {
 
     var watcher: RootWatcher? { workspace.watchers[root] }
 
-    /// Waits (polling, up to `seconds`) until the published index holds exactly the files on disk, and the
-    /// watcher has nothing pending; returns whether it did.
+    /// Waits (polling, up to `seconds`) until the published index holds exactly the files on disk, every chunk
+    /// embedded, and the watcher has nothing pending and no update running; returns whether it did.
     func settles(within seconds: Double = 30) async -> Bool {
         let end = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < end {
-            if let w = watcher?.current, w.pendingChanges == 0, w.mode != .starting, indexed() == onDisk(), !indexed().isEmpty { return true }
+            if let w = watcher?.current, w.pendingChanges == 0, !w.updating, w.mode != .starting, indexed() == onDisk(), !indexed().isEmpty,
+               fullyEmbedded() { return true }
             try? await Task.sleep(for: .milliseconds(20))
         }
         Issue.record("not settled: watcher \(String(describing: watcher?.current)); indexed \(indexed().keys.sorted()); on disk \(onDisk().keys.sorted())")

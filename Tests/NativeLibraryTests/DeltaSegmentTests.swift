@@ -26,10 +26,11 @@ struct DeltaSegmentTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let vectors = unitVectors(count: 300, dimension: dimension, seed: 11)
         let ids = (0..<300).map { Int64(10_000 + $0 * 3) }
-        try DeltaSegment.write(ids: ids, vectors: vectors, tombstones: [9, 4, 7], dimension: dimension, to: folder + "/d.vec")
+        try DeltaSegment.write(ids: ids, vectors: vectors, tombstones: [9, 4, 7], pending: [30, 20], dimension: dimension, to: folder + "/d.vec")
         let segment = try DeltaSegment(path: folder + "/d.vec", dimension: dimension)
         #expect(Array(segment.ids) == ids)
         #expect(Array(segment.tombstones) == [4, 7, 9])
+        #expect(Array(segment.pending) == [30, 20])
         #expect(Array(segment.vectors) == vectors)
         let rows = ids.enumerated().map { (id: $0.element, vector: vectors[($0.offset * dimension)..<(($0.offset + 1) * dimension)]) }
         for q in 0..<20 {
@@ -48,12 +49,14 @@ struct DeltaSegmentTests {
     func damage() throws {
         let folder = try FileSystem.makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let good = try DeltaSegment.encode(ids: [1, 2], vectors: unitVectors(count: 2, dimension: dimension, seed: 3), tombstones: [5], dimension: dimension)
+        let good = try DeltaSegment.encode(ids: [1, 2], vectors: unitVectors(count: 2, dimension: dimension, seed: 3), tombstones: [5],
+                                           pending: [8], dimension: dimension)
         var cases: [(String, [UInt8])] = [("truncated", Array(good.dropLast(4))), ("header only", Array(good.prefix(20))),
                                           ("grown", good + [0, 0, 0, 0])]
         var magic = good; magic[0] = 0x58; cases.append(("magic", magic))
         var huge = good; for i in 16..<24 { huge[i] = 0xff }; cases.append(("count", huge))
         var tombstones = good; tombstones[24] = 200; cases.append(("tombstones", tombstones))
+        var pending = good; pending[32] = 9; cases.append(("pending", pending))
         for (name, bytes) in cases {
             try FileSystem.writeDurably(bytes, to: folder + "/\(name).vec")
             #expect(throws: CodeSageError.self, "\(name)") { _ = try DeltaSegment(path: folder + "/\(name).vec", dimension: dimension) }

@@ -35,6 +35,9 @@ public struct IndexStatusReport: Answer {
             if root.indexed, let generation = root.generation {
                 line += "generation \(generation) (\(root.publishedAt ?? "?")), \(root.files ?? 0) files, \(root.chunks ?? 0) chunks, "
                     + String(format: "semantic coverage %.1f%%", (root.semanticCoverage ?? 0) * 100)
+                if let embedded = root.embeddedChunks, let chunks = root.chunks, embedded < chunks {
+                    line += " (\(chunks - embedded) chunks still being embedded: keyword search covers them, semantic search not yet)"
+                }
             } else {
                 line += "not indexed"
             }
@@ -42,7 +45,7 @@ public struct IndexStatusReport: Answer {
                 line += "; watcher \(w.mode.rawValue)"
                 if w.mode == .watching { line += " (\(w.folders) folders)" }
                 if let reason = w.fallbackReason { line += ": \(reason)" }
-                line += ", \(w.pendingChanges) pending changes, \(w.updates) updates"
+                line += ", \(w.pendingChanges) pending changes, \(w.updates) updates" + (w.updating ? ", updating now" : "")
                 if let seconds = w.lastUpdateSeconds { line += String(format: ", last %.2f s", seconds) }
                 if let error = w.lastError { line += ", last failed: \(error)" }
             } else {
@@ -73,9 +76,8 @@ extension Workspace {
                 root.publishedAt = manifest.publishedAt
                 root.files = manifest.files
                 root.chunks = manifest.chunks
-                let embedded = manifest.vectors?.count ?? 0
-                root.embeddedChunks = embedded
-                root.semanticCoverage = manifest.chunks == 0 ? 1 : Double(embedded) / Double(manifest.chunks)
+                root.embeddedChunks = manifest.chunks - manifest.pendingChunks
+                root.semanticCoverage = manifest.semanticCoverage
             }
             return root
         }

@@ -19,6 +19,11 @@ public struct IndexOptions: Sendable {
     public var waitForLock = false
     /// Chunks embedded per model call.
     public var embeddingBatch = 256
+    /// From this many chunks without vectors, a run publishes the generation for keyword search first and
+    /// embeds them after, publishing as coverage grows.
+    public var lexicalFirstChunks = IndexOptions.lexicalFirstDefault
+    /// 512 chunks: about 20 s of embedding on two cores, the point from which waiting for the model is felt.
+    public static let lexicalFirstDefault = 512
     /// Delta vectors plus tombstones past which an update compacts into a new base (CODESAGE_INDEX_DELTA_LIMIT);
     /// nil: `DeltaPolicy.limit`; 0: no delta, every update builds a new base.
     public var deltaLimit: Int?
@@ -81,6 +86,13 @@ public struct IndexReport: Codable, Sendable, Equatable {
     public var tombstones = 0
     /// Whether the delta passed its limit and was compacted into a new base (one more generation).
     public var compacted = false
+    /// Chunks semantic search covers, as a share of all chunks, at the end of the run.
+    public var semanticCoverage = 1.0
+    /// When the run published a generation for keyword search before embedding (seconds from its start); nil
+    /// when everything was embedded before the first publication.
+    public var lexicalSeconds: Double?
+    /// Generations published while embedding (each with more of the chunks searchable by meaning).
+    public var embeddingPublications = 0
 
     /// At most this many excluded paths are listed (a node_modules folder is one entry, but a tree can
     /// still hold many unreadable files).
@@ -97,7 +109,7 @@ public struct IndexReport: Codable, Sendable, Equatable {
         case files, chunks, embedded, reused, skipped, deleted, added, changed, touched, excluded, excludedPaths, excludedNotListed
         case excludedByReason, seconds, indexType
         case recallAt10 = "recall_at_10"
-        case generation, published, vectorUpdate, deltaVectors, tombstones, compacted
+        case generation, published, vectorUpdate, deltaVectors, tombstones, compacted, semanticCoverage, lexicalSeconds, embeddingPublications
     }
 }
 
@@ -113,6 +125,8 @@ public enum IndexCheckpoint: String, Sendable, CaseIterable {
     /// During compaction (after the update's own generation is published): the new base is written; the
     /// compacted manifest is published.
     case afterCompactedBaseWritten, afterCompactionPublished
+    /// While embedding after a lexical-first publication: a generation with more chunks embedded is published.
+    case afterEmbeddingPublished
 }
 
 /// When an update stops appending to the delta segment and builds a new base.
@@ -236,25 +250,32 @@ public final class Indexer: Sendable {
             pendingChunks += prepared.chunks.count
             pending.append(prepared)
             if pendingChunks >= options.embeddingBatch * 4 {
-                try write(&pending, to: store, generation: next, report: &report, progress: progress)
+                try write(&pending, to: store, generation: next, report: &report)
                 pendingChunks = 0
             }
         }
-        try write(&pending, to: store, generation: next, report: &report, progress: progress)
+        try write(&pending, to: store, generation: next, report: &report)
         report.deleted = gone.count
         try checkpoint(.afterChunksWritten)
 
         let nothingChanged = previous != nil && report.added == 0 && report.changed == 0 && retired.isEmpty
-        if nothingChanged {
+        if nothingChanged, let previous {
             // Only times changed (or nothing): record them; generation and vectors stay as they are.
             try store.database.transaction { () throws(CodeSageError) in
                 for t in touched { try store.touchFile(id: t.id, size: t.size, modificationTime: t.time) }
             }
-            report.files = previous!.files
-            report.chunks = previous!.chunks
+            report.files = previous.files
+            report.chunks = previous.chunks
             report.generation = published
-            report.indexType = previous!.vectors?.factory ?? ""
-            report.recallAt10 = previous!.vectors?.recallAt10
+            report.indexType = previous.vectors?.factory ?? ""
+            report.recallAt10 = previous.vectors?.recallAt10
+            report.semanticCoverage = previous.semanticCoverage
+            // A run killed while embedding a cold index left chunks pending: this run finishes them.
+            if previous.pendingChunks > 0, var state = try keptVectors(of: previous, retiring: [], store: store) {
+                var manifest = previous
+                try finishEmbedding(&state, manifest: &manifest, store: store, report: &report, progress: progress, checkpoint: checkpoint)
+                try compactIfDue(state, manifest: manifest, store: store, report: &report, progress: progress, checkpoint: checkpoint)
+            }
             report.seconds = Self.seconds(since: started)
             return report
         }
@@ -265,170 +286,63 @@ public final class Indexer: Sendable {
         }
         try checkpoint(.afterFilesRetired)
 
-        // Vectors of `next`: a delta segment over the published base when it can be kept, else a new base.
-        progress(.buildingVectors, 0, 1)
+        // Vectors of `next`: a delta over the published base when it can be kept, else a new set. Chunks the
+        // caches had no vectors for are pending: a few are embedded now; many (a cold index, a big branch switch)
+        // are embedded after a first publication, so keyword search answers at once.
         let counts = try store.counts(at: next)
-        var vectorInfo: IndexManifest.VectorIndexInfo?
-        var deltaInfo: IndexManifest.DeltaInfo?
-        var compactionDue = false
-        if !rereadAll, options.deltaLimit != 0, let previous, let update = try deltaUpdate(over: previous, generation: next, store: store, visibleChunks: counts.chunks) {
-            vectorInfo = previous.vectors
-            deltaInfo = update.info
-            compactionDue = update.pastLimit
+        var state: VectorState
+        if !rereadAll, options.deltaLimit != 0, let previous,
+           let kept = try keptVectors(of: previous, retiring: try store.chunkIDs(retiredIn: next), store: store) {
+            state = kept
+            let added = try store.vectors(addedIn: next, dimension: embedder.dimension)
+            state.append(ids: added.ids, matrix: added.matrix)
+            state.pending += try store.orderedByRecency(added.missing)
             report.vectorUpdate = "delta"
         } else {
-            vectorInfo = try buildBase(store: store, visibleAt: next, fileGeneration: next)
+            let embedded = try store.embeddedVectors(at: next, dimension: embedder.dimension)
+            state = VectorState(base: nil, ids: embedded.ids, matrix: embedded.matrix, tombstones: [],
+                                pending: try store.orderedByRecency(embedded.missing))
             report.vectorUpdate = "full"
         }
-        try checkpoint(.afterVectorFileWritten)
-
-        // Publish.
-        progress(.publishing, 0, 1)
-        var manifest = IndexManifest(
-            formatVersion: deltaInfo == nil ? IndexManifest.currentFormat : IndexManifest.deltaFormat, generation: next,
-            publishedAt: IndexManifest.timestamp(), root: layout.root,
-            model: .init(identity: embedder.identity, dimension: embedder.dimension, quantized: embedder.identity.contains("/int8/")),
-            files: counts.files, chunks: counts.chunks, vectors: vectorInfo)
-        manifest.delta = deltaInfo
-        try manifest.write(to: layout.manifestPath)
-        try checkpoint(.afterManifestWritten)
-        retireOldGenerations(store: store, keepingRowsOf: published, published: previous, current: manifest)
+        if state.searchable + state.pending.count != counts.chunks {
+            // The kept vectors disagree with the store (never seen; a guard, not a path): start a new set.
+            indexingLog.warning("vectors of generation \(next): \(state.searchable) searchable + \(state.pending.count) pending ≠ \(counts.chunks) chunks; building a new base")
+            let embedded = try store.embeddedVectors(at: next, dimension: embedder.dimension)
+            state = VectorState(base: nil, ids: embedded.ids, matrix: embedded.matrix, tombstones: [],
+                                pending: try store.orderedByRecency(embedded.missing))
+            report.vectorUpdate = "full"
+        }
+        if state.pending.count < options.lexicalFirstChunks {
+            try embed(chunks: state.pending, into: &state, store: store, report: &report, progress: progress)
+            state.pending = []
+        }
+        progress(.buildingVectors, 0, 1)
+        if state.base == nil, state.pending.isEmpty, !state.ids.isEmpty {
+            // A new set with every vector at hand: a base at once (no delta), as a first build always was.
+            state = VectorState(base: try buildBase(ids: state.ids, matrix: state.matrix, fileGeneration: next),
+                                ids: [], matrix: [], tombstones: [], pending: [])
+        }
+        var manifest = try publish(state, generation: next, counts: counts, store: store, keepingRowsOf: published, previous: previous,
+                                   checkpoints: (.afterVectorFileWritten, .afterManifestWritten), checkpoint: checkpoint)
+        if !state.pending.isEmpty {
+            report.lexicalSeconds = Self.seconds(since: started)
+            indexingLog.info("generation \(next) published for keyword search; embedding its \(state.pending.count) pending chunks now")
+        }
 
         report.files = counts.files
         report.chunks = counts.chunks
         report.generation = next
         report.published = true
-        report.indexType = vectorInfo?.factory ?? ""
-        report.recallAt10 = vectorInfo?.recallAt10
-        report.deltaVectors = deltaInfo?.count ?? 0
-        report.tombstones = deltaInfo?.tombstones ?? 0
+        report.indexType = manifest.vectors?.factory ?? ""
+        report.recallAt10 = manifest.vectors?.recallAt10
+        report.deltaVectors = manifest.delta?.count ?? 0
+        report.tombstones = manifest.delta?.tombstones ?? 0
+        report.semanticCoverage = manifest.semanticCoverage
 
-        // The update is searchable; folding a delta past its limit into a new base can take a while.
-        if compactionDue {
-            progress(.compacting, 0, 1)
-            if let compacted = try compact(store: store, published: manifest, checkpoint: checkpoint) {
-                report.generation = compacted.generation
-                report.compacted = true
-                report.deltaVectors = 0
-                report.tombstones = 0
-                report.recallAt10 = compacted.vectors?.recallAt10
-                report.indexType = compacted.vectors?.factory ?? ""
-            }
-        }
+        try finishEmbedding(&state, manifest: &manifest, store: store, report: &report, progress: progress, checkpoint: checkpoint)
+        try compactIfDue(state, manifest: manifest, store: store, report: &report, progress: progress, checkpoint: checkpoint)
         report.seconds = Self.seconds(since: started)
         return report
-    }
-
-    /// The delta segment of `generation` over `previous`'s base: the previous segment's vectors minus the chunks
-    /// `generation` retired, plus those it added; retired base ids become tombstones. nil when the base cannot be
-    /// kept (no base, no readable previous segment, counts that disagree), and a new base is built instead.
-    func deltaUpdate(over previous: IndexManifest, generation: Int64, store: IndexStore,
-                     visibleChunks: Int) throws(CodeSageError) -> (info: IndexManifest.DeltaInfo?, pastLimit: Bool)? {
-        guard let base = previous.vectors, FileSystem.exists(layout.path(of: base.file)) else { return nil }
-        let dimension = embedder.dimension
-        var ids: [Int64] = []
-        var matrix: [Float] = []
-        var tombstones = Set<Int64>()
-        if let info = previous.delta {
-            do {
-                let segment = try DeltaSegment(path: layout.path(of: info.file), dimension: dimension)
-                ids = Array(segment.ids)
-                matrix = Array(segment.vectors)
-                tombstones = Set(segment.tombstones)
-            } catch {
-                indexingLog.warning("cannot read the delta segment (\(error.message)); building a new base instead")
-                return nil
-            }
-        }
-        let retired = Set(try store.chunkIDs(retiredIn: generation))
-        if !retired.isEmpty {
-            let inDelta = Set(ids)
-            for id in retired where !inDelta.contains(id) { tombstones.insert(id) }
-            var keptIDs: [Int64] = []
-            var keptMatrix: [Float] = []
-            keptIDs.reserveCapacity(ids.count)
-            keptMatrix.reserveCapacity(matrix.count)
-            for (row, id) in ids.enumerated() where !retired.contains(id) {
-                keptIDs.append(id)
-                keptMatrix.append(contentsOf: matrix[(row * dimension)..<((row + 1) * dimension)])
-            }
-            ids = keptIDs
-            matrix = keptMatrix
-        }
-        let added = try store.vectors(addedIn: generation, dimension: dimension)
-        ids += added.ids
-        matrix += added.matrix
-        guard base.count - tombstones.count + ids.count == visibleChunks else {
-            indexingLog.warning("base (\(base.count)) − tombstones (\(tombstones.count)) + delta (\(ids.count)) ≠ \(visibleChunks) chunks; building a new base instead")
-            return nil
-        }
-        let pastLimit = ids.count + tombstones.count > (options.deltaLimit ?? DeltaPolicy.limit(baseCount: base.count))
-        guard !ids.isEmpty || !tombstones.isEmpty else { return (nil, false) }
-        let fileName = IndexLayout.deltaFileName(generation: generation)
-        let bytes = try DeltaSegment.encode(ids: ids, vectors: matrix, tombstones: Array(tombstones), dimension: dimension)
-        try FileSystem.writeDurably(bytes, to: layout.path(of: fileName))
-        let info = IndexManifest.DeltaInfo(file: fileName, count: ids.count, tombstones: tombstones.count, bytes: bytes.count,
-                                           sha256: ContentHash.hex(ContentHash.of(bytes)))
-        return (info, pastLimit)
-    }
-
-    /// Builds a base FAISS file of every vector visible at `generation`, named for `fileGeneration`; nil without vectors.
-    func buildBase(store: IndexStore, visibleAt generation: Int64, fileGeneration: Int64) throws(CodeSageError) -> IndexManifest.VectorIndexInfo? {
-        let (ids, matrix) = try store.vectors(at: generation, dimension: embedder.dimension)
-        guard !ids.isEmpty else { return nil }
-        let plan = VectorIndexPlan.choose(count: ids.count, dimension: embedder.dimension, compression: options.compression,
-                                          type: options.compressionType, targetMemoryBytes: options.targetMemoryBytes)
-        let fileName = IndexLayout.vectorFileName(generation: fileGeneration)
-        let path = layout.path(of: fileName)
-        let built = try VectorIndexBuilder.build(ids: ids, matrix: matrix, dimension: embedder.dimension, plan: plan, to: path)
-        var info = IndexManifest.VectorIndexInfo(
-            file: fileName, factory: plan.factory, nlist: plan.nlist, nprobe: built.nprobe, count: ids.count,
-            bytes: Int((try? FileSystem.size(of: path)) ?? 0), exact: plan.isExact,
-            recallAt10: built.recallAt10, recallSample: built.recallSample, reason: plan.reason)
-        info.sha256 = ContentHash.hex(try ContentHash.ofFile(path))
-        return info
-    }
-
-    /// Folds `published`'s delta into a new base and publishes it as the next generation (same rows, no
-    /// delta). Crash-safe like any publication: until the manifest is renamed, `published` stays current.
-    /// A failure of its own (a full disk) is logged and returns nil: the update itself is already published,
-    /// and the next update tries again. Errors thrown by `checkpoint` (a test's simulated crash) propagate.
-    func compact(store: IndexStore, published: IndexManifest,
-                 checkpoint: (IndexCheckpoint) throws(CodeSageError) -> Void) throws(CodeSageError) -> IndexManifest? {
-        let next = published.generation + 1
-        var manifest = published
-        do {
-            manifest.vectors = try buildBase(store: store, visibleAt: published.generation, fileGeneration: next)
-        } catch {
-            indexingLog.warning("generation \(published.generation) is published, but compacting its delta failed (\(error.message)); the next update retries")
-            return nil
-        }
-        try checkpoint(.afterCompactedBaseWritten)
-        manifest.delta = nil
-        manifest.formatVersion = IndexManifest.currentFormat
-        manifest.generation = next
-        manifest.publishedAt = IndexManifest.timestamp()
-        do {
-            try manifest.write(to: layout.manifestPath)
-        } catch {
-            indexingLog.warning("generation \(published.generation) is published, but publishing its compaction failed (\(error.message)); the next update retries")
-            return nil
-        }
-        try checkpoint(.afterCompactionPublished)
-        retireOldGenerations(store: store, keepingRowsOf: published.generation, published: published, current: manifest)
-        return manifest
-    }
-
-    /// After `current` is published: readers of `published` (generation `kept`) may still be open, so its rows and files stay;
-    /// older rows and files go. A failure here (a full disk) leaves garbage for the next run, not an error.
-    func retireOldGenerations(store: IndexStore, keepingRowsOf kept: Int64, published: IndexManifest?, current: IndexManifest) {
-        do {
-            try store.collectGarbage(keeping: kept)
-        } catch {
-            indexingLog.warning("generation \(current.generation) is published, but clearing older rows failed (\(error.message)); the next run retries")
-        }
-        let keep = Set([current, published].compactMap { $0 }.flatMap { [$0.vectors?.file, $0.delta?.file].compactMap { $0 } })
-        removeVectorFiles(except: keep)
     }
 
     /// The store; with --rebuild, a damaged one (refused at open, or failing SQLite's quick_check) is
@@ -536,34 +450,21 @@ public final class Indexer: Sendable {
         return embedder.countTokens(Substring(text))
     }
 
-    /// Embeds what the cache lacks and writes `pending` files as generation `generation`.
-    func write(_ pending: inout [PendingFile], to store: IndexStore, generation: Int64,
-               report: inout IndexReport, progress: (IndexPhase, Int, Int) -> Void) throws(CodeSageError) {
+    /// Writes `pending` files as generation `generation`, with the vectors the caches already hold (this index's
+    /// persistent cache, then the model's in-memory cache, whose vectors may come from another root); the model
+    /// embeds the rest later (`embed(chunks:)`), before or after the generation is published.
+    func write(_ pending: inout [PendingFile], to store: IndexStore, generation: Int64, report: inout IndexReport) throws(CodeSageError) {
         guard !pending.isEmpty else { return }
         var keys: [[UInt8]] = []
-        var textByKey: [[UInt8]: String] = [:]
+        var seen = Set<[UInt8]>()
         for file in pending {
-            for (key, text) in file.texts where textByKey[key] == nil {
-                keys.append(key)
-                textByKey[key] = text
-            }
+            for key in file.texts.keys where seen.insert(key).inserted { keys.append(key) }
         }
-        // This index's persistent cache, then the model's in-memory cache (its vectors may come from
-        // another root, so they are written to this store too), then the model.
         let stored = try store.cachedVectors(keys, dimension: embedder.dimension)
         let inMemory = embedder.cachedVectors(keys.filter { stored[$0] == nil })
-        var computed: [(key: [UInt8], vector: [Float])] = inMemory.map { ($0.key, $0.value) }
-        let missing = keys.filter { stored[$0] == nil && inMemory[$0] == nil }
-        report.reused += keys.count - missing.count
-        for start in stride(from: 0, to: missing.count, by: options.embeddingBatch) {
-            progress(.embedding, report.embedded, report.embedded + missing.count - start)
-            let batch = Array(missing[start..<min(start + options.embeddingBatch, missing.count)])
-            let vectors = try embedder.embed(batch.map { textByKey[$0]! })
-            for (key, vector) in zip(batch, vectors) { computed.append((key, vector)) }
-            report.embedded += batch.count
-        }
+        report.reused += stored.count + inMemory.count
         try store.database.transaction { () throws(CodeSageError) in
-            try store.storeVectors(computed)
+            try store.storeVectors(inMemory.map { ($0.key, $0.value) })
             for file in pending {
                 try store.addFile(path: file.file.relativePath, size: file.file.size, modificationTime: file.file.modificationTime,
                                   contentHash: file.hash, language: file.language?.rawValue, lineCount: file.lineCount,

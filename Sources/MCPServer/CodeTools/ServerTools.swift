@@ -100,8 +100,7 @@ public enum ServerTools {
             gauge("codesage_index_files", Double(manifest.files), [("root", root)])
             gauge("codesage_index_chunks", Double(manifest.chunks), [("root", root)])
             gauge("codesage_index_vector_bytes", Double(manifest.vectors?.bytes ?? 0), [("root", root)])
-            gauge("codesage_index_semantic_coverage", manifest.chunks == 0 ? 1 : Double(manifest.vectors?.count ?? 0) / Double(manifest.chunks),
-                  [("root", root)])
+            gauge("codesage_index_semantic_coverage", manifest.semanticCoverage, [("root", root)])
         }
         for (root, watcher) in workspace.watchers {
             let status = watcher.current
