@@ -13,6 +13,16 @@ extension IndexReport: Answer {
         var text = "\(files) files, \(chunks) chunks (\(added) new, \(changed) changed, \(deleted) deleted, \(skipped) unchanged); "
             + "\(embedded) embedded, \(reused) reused; \(indexType.isEmpty ? "no vectors" : indexType)\(recall); generation \(generation) in "
             + String(format: "%.2f s", seconds)
+        switch vectorUpdate {
+        case "delta": text += "; vectors: delta segment of \(deltaVectors) vectors and \(tombstones) tombstones over the kept base"
+        case "full": text += "; vectors: a new base"
+        default: break
+        }
+        if compacted { text += ", then compacted into a new base" }
+        if let lexicalSeconds {
+            text += String(format: "\nkeyword search answered after %.2f s; then %d publications while embedding", lexicalSeconds, embeddingPublications)
+        }
+        if semanticCoverage < 1 { text += String(format: "; semantic coverage %.1f%%", semanticCoverage * 100) }
         if excluded > 0 {
             let reasons = excludedByReason.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             text += "\nleft out \(excluded) paths (\(reasons)); \(listing) lists them"

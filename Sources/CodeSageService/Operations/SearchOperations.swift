@@ -12,11 +12,17 @@ public struct SearchAnswer: Answer {
     /// How the search cache answered: miss (searched), hit (same query) or similar (a near-duplicate query).
     public var cache: String
     public var results: [SearchResult]
+    /// Share of the root's chunks that semantic search covers, when below 1 (a cold index still embedding):
+    /// a semantic miss may be a file not embedded yet; keyword search covers every chunk. Absent when 1.
+    public var semanticCoverage: Double?
 
     /// Ranked results with path, span, symbol, score and up to six snippet lines each.
     public var text: String {
-        guard !results.isEmpty else { return "No results." }
-        return results.enumerated().map { rank, r in
+        let coverage = semanticCoverage.map {
+            String(format: "Semantic coverage %.1f%%: the index is still being embedded; keyword search covers every file.\n", $0 * 100)
+        } ?? ""
+        guard !results.isEmpty else { return coverage + "No results." }
+        return coverage + results.enumerated().map { rank, r in
             "\(rank + 1). \(r.path):\(r.startLine)-\(r.endLine)" + (r.symbol.map { " \($0)" } ?? "")
                 + String(format: " (score %.4f)", r.score) + (r.stale ? " [file changed since indexing]" : "") + "\n"
                 + r.snippet.split(separator: "\n", omittingEmptySubsequences: false).prefix(6).map { "    " + $0 }.joined(separator: "\n")
@@ -67,7 +73,11 @@ extension Workspace {
         case .exact: cache = "hit"
         case .similar: cache = "similar"
         }
-        return SearchAnswer(query: request.query, mode: modeName, generation: answer.generation, cache: cache, results: answer.results)
+        var result = SearchAnswer(query: request.query, mode: modeName, generation: answer.generation, cache: cache, results: answer.results)
+        if let manifest = try? engine(root: root).snapshot.manifest, manifest.generation == answer.generation, manifest.semanticCoverage < 1 {
+            result.semanticCoverage = manifest.semanticCoverage
+        }
+        return result
     }
 
     /// Matches `pattern` against the lines of the indexed files of `root`, as they are on disk now.
