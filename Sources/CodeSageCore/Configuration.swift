@@ -159,6 +159,8 @@ extension Configuration {
     public var targetMemoryBytes: UInt64 { bytes(N.targetMemory) }
     /// Delta vectors plus tombstones past which an update compacts (nil: the indexer's policy; 0: no delta).
     public var indexDeltaLimit: Int? { optionalInt(N.indexDeltaLimit) }
+    /// Chunks without vectors from which a run publishes for keyword search before embedding them.
+    public var lexicalFirstChunks: Int { int(N.lexicalFirstChunks) }
     /// Entries in the embedding cache.
     public var embeddingCacheSize: Int { int(N.embeddingCacheSize) }
     /// Entries in the search cache.

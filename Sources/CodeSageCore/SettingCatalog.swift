@@ -39,6 +39,7 @@ public enum SettingCatalog {
         public static let indexCompressionType = "CODESAGE_INDEX_COMPRESSION_TYPE"
         public static let targetMemory = "CODESAGE_TARGET_MEMORY_MB"
         public static let indexDeltaLimit = "CODESAGE_INDEX_DELTA_LIMIT"
+        public static let lexicalFirstChunks = "CODESAGE_INDEX_LEXICAL_FIRST_CHUNKS"
         public static let cacheCompression = "CODESAGE_CACHE_COMPRESSION"
         public static let compressionLevel = "CODESAGE_COMPRESSION_LEVEL"
         public static let aggressiveCleanup = "CODESAGE_AGGRESSIVE_MEMORY_CLEANUP"
@@ -101,6 +102,8 @@ public enum SettingCatalog {
                     "Memory the vector index should fit in."),
         SettingSpec(Name.indexDeltaLimit, .integer(0...10_000_000), default: nil, note: "5 % of the base, 1,000 to 10,000",
                     "Vectors plus tombstones of the delta segment past which an update compacts it into a new base; 0 rebuilds the base on every update."),
+        SettingSpec(Name.lexicalFirstChunks, .integer(1...100_000_000), default: "512",
+                    "Chunks without vectors from which an index run publishes for keyword search first and embeds after (newest files first, publishing as it goes)."),
         // Caches.
         SettingSpec(Name.embeddingCacheSize, .integer(0...100_000_000), default: "5000",
                     "Entries in the in-memory embedding cache (content hash → vector)."),

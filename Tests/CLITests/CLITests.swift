@@ -126,6 +126,30 @@ struct CLITests {
         #expect(second["skipped"] as? Int == 2 && second["embedded"] as? Int == 0)
     }
 
+    @Test("a cold index answers keyword search before it is embedded; the report says when, and how coverage grew")
+    func lexicalFirst() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("codesage-cli-cold-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/pkg", withIntermediateDirectories: true)
+        for i in 0..<12 {
+            try "def handler_\(i)(request):\n    \"\"\"Answer request \(i).\"\"\"\n    return request.reply(\(i))\n"
+                .write(toFile: root + "/pkg/m\(i).py", atomically: true, encoding: .utf8)
+        }
+        // With a threshold of one chunk, this small tree goes the way a large one goes by default.
+        let index = try CodeSageBinary.run(["index", root, "--json"],
+                                           environment: ["CODESAGE_INDEX_LEXICAL_FIRST_CHUNKS": "1", "CODESAGE_LOG_LEVEL": "info"])
+        #expect(index.status == 0, "\(index.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(index.stdout.utf8)) as? [String: Any])
+        #expect(report["lexical_seconds"] is Double && (report["embedding_publications"] as? Int ?? 0) >= 1, "\(report)")
+        #expect(report["semantic_coverage"] as? Double == 1 && report["compacted"] as? Bool == true && report["index_type"] as? String == "IVF1,Flat")
+        #expect(index.stderr.contains("published for keyword search"), "\(index.stderr)")
+        let check = try CodeSageBinary.run(["check", root])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        let search = try CodeSageBinary.run(["search", "--path", root, "--json", "--mode", "semantic", "--limit", "1", "handler_7 request 7"])
+        #expect((try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [[String: Any]])?.first?["path"] as? String == "pkg/m7.py",
+                "\(search.stdout)")
+    }
+
     @Test("index --watch: the first run, then a saved file reaches the index on its own; SIGTERM stops it with 0")
     func indexWatch() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("codesage-cli-watch-\(UUID().uuidString)").path

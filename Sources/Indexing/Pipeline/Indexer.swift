@@ -20,7 +20,7 @@ public struct IndexOptions: Sendable {
     /// Chunks embedded per model call.
     public var embeddingBatch = 256
     /// From this many chunks without vectors, a run publishes the generation for keyword search first and
-    /// embeds them after, publishing as coverage grows.
+    /// embeds them after, publishing as coverage grows (CODESAGE_INDEX_LEXICAL_FIRST_CHUNKS).
     public var lexicalFirstChunks = IndexOptions.lexicalFirstDefault
     /// 512 chunks: about 20 s of embedding on two cores, the point from which waiting for the model is felt.
     public static let lexicalFirstDefault = 512
@@ -37,6 +37,7 @@ public struct IndexOptions: Sendable {
         compressionType = configuration.indexCompressionType
         targetMemoryBytes = configuration.targetMemoryBytes
         deltaLimit = configuration.indexDeltaLimit
+        lexicalFirstChunks = configuration.lexicalFirstChunks
     }
 
     /// Whether the embedding cache stores vectors zstd-compressed.
