@@ -71,13 +71,16 @@ enum SearchLatencyBench {
         }
     }
 
-    /// `codesage-bench synthetic-index --root DIR --source SRC --chunks N`: leaves a synthetic index of N
-    /// chunks in DIR/.codesage (for round-trip benchmarks through a running server).
+    /// `codesage-bench synthetic-index --root DIR --source SRC --chunks N [--files F]`: leaves a synthetic index of N
+    /// chunks in DIR/.codesage (for round-trip benchmarks through a running server); with `--files`, the files too.
     static func keep(args: [String], configuration: Configuration, modelPath: String) throws {
         guard let root = option("--root", in: args), let source = option("--source", in: args) else {
-            throw CodeSageError(.invalidArgument, "usage: codesage-bench synthetic-index --root DIR --source SRC [--chunks N]")
+            throw CodeSageError(.invalidArgument, "usage: codesage-bench synthetic-index --root DIR --source SRC [--chunks N] [--files F]")
         }
         let chunks = option("--chunks", in: args).flatMap(Int.init) ?? 10_000
+        // With --files N the chunks are spread over N files written under the root (an index run then finds them
+        // unchanged and re-reads only what a benchmark edits); without, 100 files that exist only in the store.
+        let files = option("--files", in: args).flatMap(Int.init)
         // The index carries the identity of the model the server will run (int8 when CODESAGE_ENABLE_MODEL_QUANTIZATION is on).
         let embedder = try ModelLoading.embedder(modelPath: modelPath, quantized: configuration.modelQuantizationEnabled)
         try FileSystem.makeFolders(root)
@@ -85,8 +88,8 @@ enum SearchLatencyBench {
         try? FileManager.default.removeItem(atPath: layout.directory)
         try FileSystem.makeFolders(layout.directory)
         try buildSyntheticIndex(layout: layout, chunks: chunks, lines: try sourceLines(source), dimension: embedder.dimension,
-                                identity: embedder.identity, configuration: configuration)
-        print("synthetic index of \(chunks) chunks in \(layout.directory)")
+                                identity: embedder.identity, configuration: configuration, files: files ?? 100, writeFiles: files != nil)
+        print("synthetic index of \(chunks) chunks\(files.map { " in \($0) files" } ?? "") in \(layout.directory)")
     }
 
     /// Non-blank lines of the source files under `folder` (as discovery finds them).

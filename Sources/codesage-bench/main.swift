@@ -6,7 +6,7 @@ import Platform
 ///     [--int8-batches u8s8|int16|sgemm] [--int8-outliers N]`
 /// `codesage-bench retrieval --root DIR --queries Q.jsonl --out R.jsonl [--field query] [--mode hybrid,semantic,lexical]`
 /// `codesage-bench search-latency --source DIR --queries Q.jsonl [--chunks 10000,100000]`
-/// `codesage-bench synthetic-index --root DIR --source SRC [--chunks N]`
+/// `codesage-bench synthetic-index --root DIR --source SRC [--chunks N] [--files F]`
 /// `codesage-bench update-cost --source DIR [--chunks 10000,100000] [--edits 30] [--full-edits 8] [--updates 1000]`
 /// `codesage-bench cache-entries --source DIR`
 /// Results go to stdout; run through scripts/bench-embed.

@@ -121,7 +121,7 @@ extension Indexer {
             guard position == queue.count || sincePublished >= max(options.embeddingBatch, state.searchable - sincePublished) else { continue }
             let counts = (files: manifest.files, chunks: manifest.chunks)
             manifest = try publish(state, generation: manifest.generation + 1, counts: counts, store: store, keepingRowsOf: manifest.generation,
-                                   previous: manifest, checkpoints: (nil, .afterEmbeddingPublished), checkpoint: checkpoint)
+                                   previous: manifest, checkpoints: (nil, .afterEmbeddingPublished), progress: progress, checkpoint: checkpoint)
             sincePublished = 0
             report.embeddingPublications += 1
             report.generation = manifest.generation
@@ -155,6 +155,7 @@ extension Indexer {
     /// rows and files. `checkpoints` are the crash points after the segment and after the manifest.
     func publish(_ state: VectorState, generation: Int64, counts: (files: Int, chunks: Int), store: IndexStore, keepingRowsOf kept: Int64,
                  previous: IndexManifest?, checkpoints: (written: IndexCheckpoint?, published: IndexCheckpoint?),
+                 progress: (IndexPhase, Int, Int) -> Void,
                  checkpoint: (IndexCheckpoint) throws(CodeSageError) -> Void) throws(CodeSageError) -> IndexManifest {
         var delta: IndexManifest.DeltaInfo?
         if !state.ids.isEmpty || !state.tombstones.isEmpty || !state.pending.isEmpty {
@@ -166,6 +167,7 @@ extension Indexer {
                                             pending: state.pending.count, bytes: bytes.count, sha256: ContentHash.hex(ContentHash.of(bytes)))
         }
         if let written = checkpoints.written { try checkpoint(written) }
+        progress(.publishing, 0, 1)
         var manifest = IndexManifest(
             formatVersion: delta == nil ? IndexManifest.currentFormat : IndexManifest.deltaFormat, generation: generation,
             publishedAt: IndexManifest.timestamp(), root: layout.root,

@@ -324,7 +324,7 @@ public final class Indexer: Sendable {
                                 ids: [], matrix: [], tombstones: [], pending: [])
         }
         var manifest = try publish(state, generation: next, counts: counts, store: store, keepingRowsOf: published, previous: previous,
-                                   checkpoints: (.afterVectorFileWritten, .afterManifestWritten), checkpoint: checkpoint)
+                                   checkpoints: (.afterVectorFileWritten, .afterManifestWritten), progress: progress, checkpoint: checkpoint)
         if !state.pending.isEmpty {
             report.lexicalSeconds = Self.seconds(since: started)
             indexingLog.info("generation \(next) published for keyword search; embedding its \(state.pending.count) pending chunks now")
