@@ -144,7 +144,10 @@ public final class Supervisor: @unchecked Sendable {
 
     /// Tells the machine the manifest's generation (it publishes it when it is new).
     private func publishNewest(_ block: ControlBlock) {
-        guard case .running = machine.phase else { return }
+        switch machine.phase {
+        case .running, .indexing: break
+        case .stopping, .stopped: return
+        }
         guard let manifest = try? IndexManifest.read(path: options.layout.manifestPath) else { return }
         execute(machine.handle(.generation(Generation(manifest.generation), now: .now)), block)
     }

@@ -166,6 +166,9 @@ public struct SupervisorMachine: Sendable {
         case .tick(let now, let observations):
             return tick(now: now, observations: observations)
         case .generation(let generation, let now):
+            // A first build that publishes for keyword search before it embeds (a cold root) lets the workers
+            // serve from that generation on, while the builder goes on writing; the watcher waits for it to exit.
+            if case .indexing = phase, indexBuilder != nil { phase = .running }
             guard case .running = phase, generation != published else { return [] }
             let first = published == nil
             published = generation
@@ -237,6 +240,13 @@ public struct SupervisorMachine: Sendable {
             indexBuilder = nil
             if case .stopping = phase { return finishIfDone() }
             guard exit == .exited(0) else {
+                if published != nil, case .running = phase {
+                    // Workers already serve the generation it published for keyword search: keep serving; the
+                    // watcher's first update finishes the job.
+                    let next = watchesIndex ? "the index watcher takes over" : "the workers serve what it published; `codesage index` finishes it"
+                    return [.log(.error, "building the index failed after its first publication: `codesage index` \(exit); \(next)")]
+                        + startWatcher(now: now)
+                }
                 phase = .stopped(failure: "building the index failed: `codesage index` \(exit)")
                 return [.log(.error, "building the index failed: `codesage index` \(exit)")]
             }
@@ -349,7 +359,8 @@ public struct SupervisorMachine: Sendable {
             phase = .stopping(deadline: now + limits.drainDeadline)
             let pids = workers.compactMap(\.pid)
             watcherNextStart = nil
-            return [.log(.info, "draining \(pids.count) workers"), .requestShutdown] + (pids + [indexWatcher].compactMap { $0 }).map { .signal($0, .terminate) }
+            return [.log(.info, "draining \(pids.count) workers"), .requestShutdown]
+                + (pids + [indexWatcher, indexBuilder].compactMap { $0 }).map { .signal($0, .terminate) }
                 + finishIfDone()
         }
     }
@@ -363,7 +374,7 @@ public struct SupervisorMachine: Sendable {
 
     /// Spawns the index watcher (when watching, and none runs).
     private mutating func startWatcher(now: ContinuousClock.Instant) -> [Action] {
-        guard watchesIndex, indexWatcher == nil, case .running = phase else { return [] }
+        guard watchesIndex, indexWatcher == nil, indexBuilder == nil, case .running = phase else { return [] }
         watcherNextStart = nil  // until the spawn's outcome comes back
         return [.spawn(.indexWatcher)]
     }

@@ -248,13 +248,35 @@ struct IncrementalVectorsTests {
         #expect((try IndexManifest.read(path: layout.manifestPath)?.pendingChunks ?? 0) > 0)
         for i in 0..<5 { try FileManager.default.removeItem(atPath: tree.root + "/pkg/module_\(i).py") }
         let after = try Indexer(layout: layout, embedder: embedder, options: options).run()
-        #expect(after.semanticCoverage == 1 && after.deleted == 5)
+        #expect(after.semanticCoverage == 1 && after.deleted == 5 && after.vectorUpdate == "delta")
         let engine = SearchEngine(snapshot: try IndexSnapshot.open(layout: layout), embedder: embedder)
         for i in 0..<5 {
             let paths = try engine.search(SearchRequest(query: "function_\(i)_v3 word\(i % 17)", mode: .hybrid, limit: 50)).map(\.path)
             #expect(!paths.contains("pkg/module_\(i).py"))
         }
         #expect(try engine.search(SearchRequest(query: "function_7_v3", mode: .semantic, limit: 5)).contains { $0.path == "pkg/module_7.py" })
+        #expect(try IndexCheck.run(layout: layout).problems.isEmpty)
+    }
+
+    @Test("a reader opened before a run that publishes several generations keeps answering from its own")
+    func oldReaderSurvivesManyPublications() throws {
+        let tree = try makeModuleTree(count: 20)
+        defer { withExtendedLifetime(tree) {} }
+        let layout = IndexLayout(root: tree.root)
+        let embedder = WordHashEmbedder()
+        _ = try Indexer(layout: layout, embedder: embedder).run()
+        let reader = try IndexSnapshot.open(layout: layout)
+        // Changed files retire rows the reader sees; the run publishes for keyword search, while embedding, and compacts.
+        for i in 0..<12 { try edit(tree, "pkg/module_\(i).py", moduleText(i, version: 5)) }
+        var options = IndexOptions()
+        options.lexicalFirstChunks = 1
+        options.embeddingBatch = 2
+        options.deltaLimit = 4
+        let report = try Indexer(layout: layout, embedder: embedder, options: options).run()
+        #expect(report.generation >= 4 && report.embeddingPublications >= 2 && report.compacted)
+        let old = SearchEngine(snapshot: reader, embedder: embedder)
+        #expect(try old.search(SearchRequest(query: "function_3_v0", mode: .lexical)).first?.path == "pkg/module_3.py")
+        #expect(try old.search(SearchRequest(query: "function_3_v0 word3", mode: .semantic, limit: 3)).contains { $0.path == "pkg/module_3.py" })
         #expect(try IndexCheck.run(layout: layout).problems.isEmpty)
     }
 }

@@ -51,13 +51,13 @@ struct SupervisorMachineTests {
         #expect(machine.phase == .running)
     }
 
-    @Test("no index: a builder is spawned; workers start after it succeeds and the generation is published")
+    @Test("no index: a builder is spawned; workers start once a generation is published (here after the build)")
     func startUnindexed() {
         var machine = SupervisorMachine(slots: 2, limits: Self.limits(), now: Self.t0)
         #expect(Self.spawns(machine.handle(.start(indexed: false))) == [.indexBuilder])
         _ = machine.handle(.spawned(.indexBuilder, pid: ProcessID(50), now: Self.t0))
         #expect(machine.phase == .indexing && machine.livePIDs == [ProcessID(50)])
-        #expect(machine.handle(.generation(Generation(1), now: Self.at(1))).isEmpty, "nothing is published while indexing")
+        #expect(Self.spawns(machine.handle(.tick(now: Self.at(1), observations: [:]))).isEmpty, "no worker before a generation exists")
         _ = machine.handle(.exited(pid: ProcessID(50), exit: .exited(0), now: Self.at(2)))
         #expect(machine.phase == .running && machine.livePIDs.isEmpty)
         let actions = machine.handle(.generation(Generation(1), now: Self.at(2)))
@@ -243,6 +243,38 @@ struct SupervisorMachineTests {
         _ = machine.handle(.exited(pid: ProcessID(61), exit: .exited(0), now: Self.at(71)))
         #expect(machine.phase == .stopped(failure: nil))
         #expect(Self.spawns(machine.handle(.tick(now: Self.at(200), observations: [:]))).isEmpty, "no restart after stopping")
+    }
+
+    @Test("a first build that publishes for keyword search early lets the workers serve; the watcher waits for the builder")
+    func servesDuringColdBuild() {
+        var machine = SupervisorMachine(slots: 2, limits: Self.limits(), watchIndex: true, now: Self.t0)
+        #expect(Self.spawns(machine.handle(.start(indexed: false))) == [.indexBuilder])
+        _ = machine.handle(.spawned(.indexBuilder, pid: ProcessID(50), now: Self.t0))
+        // The builder's lexical generation: workers start, no watcher (the builder is still the writer).
+        let first = machine.handle(.generation(Generation(1), now: Self.at(1)))
+        #expect(machine.phase == .running)
+        #expect(Self.spawns(first) == [.worker(slot: 0), .worker(slot: 1)])
+        _ = machine.handle(.spawned(.worker(slot: 0), pid: ProcessID(100), now: Self.at(1)))
+        _ = machine.handle(.spawned(.worker(slot: 1), pid: ProcessID(101), now: Self.at(1)))
+        _ = machine.handle(.generation(Generation(2), now: Self.at(2)))
+        #expect(machine.published == Generation(2) && machine.indexWatcher == nil)
+        #expect(!Self.spawns(machine.handle(.tick(now: Self.at(3), observations: [0: Self.attached(100), 1: Self.attached(101)]))).contains(.indexWatcher))
+        // The builder finishes: now the watcher starts.
+        #expect(Self.spawns(machine.handle(.exited(pid: ProcessID(50), exit: .exited(0), now: Self.at(4)))) == [.indexWatcher])
+    }
+
+    @Test("a builder that fails after its first publication leaves the workers serving and the watcher in charge")
+    func builderFailsAfterPublishing() {
+        var machine = SupervisorMachine(slots: 1, limits: Self.limits(), watchIndex: true, now: Self.t0)
+        _ = machine.handle(.start(indexed: false))
+        _ = machine.handle(.spawned(.indexBuilder, pid: ProcessID(50), now: Self.t0))
+        _ = machine.handle(.generation(Generation(1), now: Self.at(1)))
+        _ = machine.handle(.spawned(.worker(slot: 0), pid: ProcessID(100), now: Self.at(1)))
+        // SIGTERM reaches the builder too while it runs beside the workers.
+        var copy = machine
+        #expect(Self.signals(copy.handle(.terminate(now: Self.at(2)))).contains(.signal(ProcessID(50), .terminate)))
+        #expect(Self.spawns(machine.handle(.exited(pid: ProcessID(50), exit: .exited(74), now: Self.at(2)))) == [.indexWatcher])
+        #expect(machine.phase == .running)
     }
 
     @Test("without watching no watcher is ever spawned")

@@ -112,13 +112,17 @@ extension Workspace {
         breakdown["pools"] = pools.reduce(0) { $0 + $1.statistics().idleBytes }
         let engines = openEngines.values
         let files = engines.reduce(0) { $0 + $1.snapshot.manifest.files }
-        let vectorFiles = engines.compactMap { e in e.snapshot.manifest.vectors.map { (e, e.snapshot.layout.path(of: $0.file), $0.bytes) } }
-        let resident = ProcessMemory.residentBytesOfMappings(Set(vectorFiles.filter { $0.0.snapshot.vectors?.isMemoryMapped == true }.map(\.1)))
-        let indexVectors = vectorFiles.map { e, path, bytes in
-            MemoryReport.IndexVectors(root: e.snapshot.layout.root, file: path, bytes: bytes, memoryMapped: e.snapshot.vectors?.isMemoryMapped ?? false,
-                                      residentBytes: e.snapshot.vectors?.isMemoryMapped == true ? resident[path] ?? 0 : nil)
-        }.sorted { $0.root < $1.root }
-        let indexBytes = engines.reduce(0) { $0 + ($1.snapshot.manifest.vectors?.bytes ?? 0) }
+        // Each open index's base FAISS file and its delta segment (always mapped).
+        let vectorFiles: [(root: String, path: String, bytes: Int, mapped: Bool)] = engines.flatMap { e in
+            let manifest = e.snapshot.manifest, layout = e.snapshot.layout
+            return [manifest.vectors.map { (layout.root, layout.path(of: $0.file), $0.bytes, e.snapshot.vectors?.isMemoryMapped ?? false) },
+                    manifest.delta.map { (layout.root, layout.path(of: $0.file), $0.bytes, true) }].compactMap { $0 }
+        }
+        let resident = ProcessMemory.residentBytesOfMappings(Set(vectorFiles.filter(\.mapped).map(\.path)))
+        let indexVectors = vectorFiles.map { f in
+            MemoryReport.IndexVectors(root: f.root, file: f.path, bytes: f.bytes, memoryMapped: f.mapped, residentBytes: f.mapped ? resident[f.path] ?? 0 : nil)
+        }.sorted { ($0.root, $0.file) < ($1.root, $1.file) }
+        let indexBytes = vectorFiles.reduce(0) { $0 + $1.bytes }
         let held = Double(model.bytesResident + breakdown.values.reduce(0, +) + indexBytes)
         func mb(_ bytes: UInt64) -> Double { (Double(bytes) / Self.mebibyte * 10).rounded() / 10 }
         let limit = configuration.memoryLimitBytes

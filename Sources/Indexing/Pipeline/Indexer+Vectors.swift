@@ -26,6 +26,15 @@ struct VectorState {
     }
 }
 
+/// What a run started from: readers of that generation may stay open for the whole run, so its rows (and its
+/// files) are kept by every publication the run makes, however many (a cold run publishes several).
+struct RunStart {
+    /// The manifest published when the run began (nil for a first index).
+    var manifest: IndexManifest?
+    /// Rows visible in this generation are kept (`IndexStore.collectGarbage(keeping:)`).
+    var rowsOf: Int64
+}
+
 extension Indexer {
     /// `previous`'s vectors with the chunks `retired` taken out (from the delta, from the pending list, or as
     /// tombstones of the base). nil when they cannot be kept: no vectors at all, a missing base, an unreadable
@@ -36,12 +45,18 @@ extension Indexer {
         let dimension = embedder.dimension
         var state = VectorState(base: previous.vectors, ids: [], matrix: [], tombstones: [], pending: [])
         if let info = previous.delta {
-            do {
+            do throws(CodeSageError) {
                 let segment = try DeltaSegment(path: layout.path(of: info.file), dimension: dimension)
-                state.ids = Array(segment.ids)
-                state.matrix = Array(segment.vectors)
-                state.tombstones = Set(segment.tombstones)
-                state.pending = Array(segment.pending)
+                guard segment.count == info.count, segment.tombstones.count == info.tombstones, segment.pending.count == info.pending else {
+                    throw CodeSageError(.corruptData, "\(segment.path) does not hold what the manifest says")
+                }
+                // Copied while the segment (and so its mapping) is certainly alive.
+                withExtendedLifetime(segment) {
+                    state.ids = Array(segment.ids)
+                    state.matrix = Array(segment.vectors)
+                    state.tombstones = Set(segment.tombstones)
+                    state.pending = Array(segment.pending)
+                }
             } catch {
                 indexingLog.warning("cannot read the delta segment (\(error.message)); building a new base instead")
                 return nil
@@ -105,7 +120,7 @@ extension Indexer {
     /// Embeds `state.pending`, most recently changed files first, publishing a generation whenever the chunks
     /// embedded since the last one reach the number already searchable (and at least one batch), or the list is
     /// done: so the segment rewrites add up to at most about twice its final size.
-    func finishEmbedding(_ state: inout VectorState, manifest: inout IndexManifest, store: IndexStore, report: inout IndexReport,
+    func finishEmbedding(_ state: inout VectorState, manifest: inout IndexManifest, start: RunStart, store: IndexStore, report: inout IndexReport,
                          progress: (IndexPhase, Int, Int) -> Void,
                          checkpoint: (IndexCheckpoint) throws(CodeSageError) -> Void) throws(CodeSageError) {
         guard !state.pending.isEmpty else { return }
@@ -120,7 +135,7 @@ extension Indexer {
             state.pending = Array(queue[position...])
             guard position == queue.count || sincePublished >= max(options.embeddingBatch, state.searchable - sincePublished) else { continue }
             let counts = (files: manifest.files, chunks: manifest.chunks)
-            manifest = try publish(state, generation: manifest.generation + 1, counts: counts, store: store, keepingRowsOf: manifest.generation,
+            manifest = try publish(state, generation: manifest.generation + 1, counts: counts, store: store, start: start,
                                    previous: manifest, checkpoints: (nil, .afterEmbeddingPublished), progress: progress, checkpoint: checkpoint)
             sincePublished = 0
             report.embeddingPublications += 1
@@ -132,15 +147,23 @@ extension Indexer {
         }
     }
 
-    /// Compacts when nothing is pending and the delta passed its limit, or when there is no base yet.
-    func compactIfDue(_ state: VectorState, manifest: IndexManifest, store: IndexStore, report: inout IndexReport,
+    /// Whether `manifest`'s vectors are due for compaction: nothing pending, and a delta past its limit or no base.
+    func compactionDue(_ manifest: IndexManifest) -> Bool {
+        guard let delta = manifest.delta, delta.pending == 0 else { return false }
+        let limit = options.deltaLimit ?? DeltaPolicy.limit(baseCount: manifest.vectors?.count ?? 0)
+        return manifest.vectors == nil || delta.count + delta.tombstones > limit
+    }
+
+    /// Compacts `manifest`'s vectors when due. `state` is consumed: with no base it already holds every vector,
+    /// which the new base is built from (no second copy read back from the store).
+    func compactIfDue(_ state: consuming VectorState, manifest: IndexManifest, start: RunStart, store: IndexStore, report: inout IndexReport,
                       progress: (IndexPhase, Int, Int) -> Void,
                       checkpoint: (IndexCheckpoint) throws(CodeSageError) -> Void) throws(CodeSageError) {
-        guard state.pending.isEmpty, manifest.delta != nil else { return }
-        let limit = options.deltaLimit ?? DeltaPolicy.limit(baseCount: state.base?.count ?? 0)
-        guard state.base == nil || state.ids.count + state.tombstones.count > limit else { return }
+        guard compactionDue(manifest) else { return }
         progress(.compacting, 0, 1)
-        guard let compacted = try compact(store: store, published: manifest, checkpoint: checkpoint) else { return }
+        let vectors: (ids: [Int64], matrix: [Float])? = state.base == nil && state.pending.isEmpty ? (state.ids, state.matrix) : nil
+        _ = consume state
+        guard let compacted = try compact(store: store, published: manifest, vectors: vectors, start: start, checkpoint: checkpoint) else { return }
         report.generation = compacted.generation
         report.published = true
         report.compacted = true
@@ -153,7 +176,7 @@ extension Indexer {
 
     /// Writes `state`'s delta segment (when it has anything) and the manifest of `generation`, then retires older
     /// rows and files. `checkpoints` are the crash points after the segment and after the manifest.
-    func publish(_ state: VectorState, generation: Int64, counts: (files: Int, chunks: Int), store: IndexStore, keepingRowsOf kept: Int64,
+    func publish(_ state: VectorState, generation: Int64, counts: (files: Int, chunks: Int), store: IndexStore, start: RunStart,
                  previous: IndexManifest?, checkpoints: (written: IndexCheckpoint?, published: IndexCheckpoint?),
                  progress: (IndexPhase, Int, Int) -> Void,
                  checkpoint: (IndexCheckpoint) throws(CodeSageError) -> Void) throws(CodeSageError) -> IndexManifest {
@@ -176,7 +199,7 @@ extension Indexer {
         manifest.delta = delta
         try manifest.write(to: layout.manifestPath)
         if let published = checkpoints.published { try checkpoint(published) }
-        retireOldGenerations(store: store, keepingRowsOf: kept, published: previous, current: manifest)
+        retireOldGenerations(store: store, start: start, previous: previous, current: manifest)
         return manifest
     }
 
@@ -200,12 +223,13 @@ extension Indexer {
     /// delta). Crash-safe like any publication: until the manifest is renamed, `published` stays current.
     /// A failure of its own (a full disk) is logged and returns nil: the update itself is already published,
     /// and the next update tries again. Errors thrown by `checkpoint` (a test's simulated crash) propagate.
-    func compact(store: IndexStore, published: IndexManifest,
+    func compact(store: IndexStore, published: IndexManifest, vectors given: (ids: [Int64], matrix: [Float])?, start: RunStart,
                  checkpoint: (IndexCheckpoint) throws(CodeSageError) -> Void) throws(CodeSageError) -> IndexManifest? {
         let next = published.generation + 1
         var manifest = published
         do {
-            let (ids, matrix) = try store.vectors(at: published.generation, dimension: embedder.dimension)
+            let (ids, matrix): ([Int64], [Float])
+            if let given { (ids, matrix) = given } else { (ids, matrix) = try store.vectors(at: published.generation, dimension: embedder.dimension) }
             manifest.vectors = try buildBase(ids: ids, matrix: matrix, fileGeneration: next)
         } catch {
             indexingLog.warning("generation \(published.generation) is published, but compacting its delta failed (\(error.message)); the next update retries")
@@ -223,19 +247,20 @@ extension Indexer {
             return nil
         }
         try checkpoint(.afterCompactionPublished)
-        retireOldGenerations(store: store, keepingRowsOf: published.generation, published: published, current: manifest)
+        retireOldGenerations(store: store, start: start, previous: published, current: manifest)
         return manifest
     }
 
-    /// After `current` is published: readers of `published` (generation `kept`) may still be open, so its rows and
-    /// files stay; older rows and files go. A failure here (a full disk) leaves garbage for the next run, not an error.
-    func retireOldGenerations(store: IndexStore, keepingRowsOf kept: Int64, published: IndexManifest?, current: IndexManifest) {
+    /// After `current` is published: readers of the generation the run started from, and of the one just before
+    /// `current`, may still be open, so their rows and files stay; older ones go. A failure here (a full disk)
+    /// leaves garbage for the next run, not an error.
+    func retireOldGenerations(store: IndexStore, start: RunStart, previous: IndexManifest?, current: IndexManifest) {
         do {
-            try store.collectGarbage(keeping: kept)
+            try store.collectGarbage(keeping: start.rowsOf)
         } catch {
             indexingLog.warning("generation \(current.generation) is published, but clearing older rows failed (\(error.message)); the next run retries")
         }
-        let keep = Set([current, published].compactMap { $0 }.flatMap { [$0.vectors?.file, $0.delta?.file].compactMap { $0 } })
+        let keep = Set([current, previous, start.manifest].compactMap { $0 }.flatMap { [$0.vectors?.file, $0.delta?.file].compactMap { $0 } })
         removeVectorFiles(except: keep)
     }
 }

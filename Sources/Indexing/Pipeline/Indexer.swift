@@ -178,7 +178,8 @@ public final class Indexer: Sendable {
         // as published: the run re-reads every file, retires every row it knows, and publishes past them.
         let manifestLost = previous == nil && FileSystem.exists(layout.manifestPath)
         let published: Int64
-        if let previous { published = previous.generation } else { published = manifestLost ? try store.highestGeneration() : 0 }
+        // Generations published while embedding or by a compaction have no rows: the vector files name them too.
+        if let previous { published = previous.generation } else { published = manifestLost ? max(try store.highestGeneration(), highestFileGeneration()) : 0 }
         try store.discardUnpublished(after: published)
         removeUnpublishedVectorFiles(after: published)
         let next = published + 1
@@ -271,11 +272,12 @@ public final class Indexer: Sendable {
             report.indexType = previous.vectors?.factory ?? ""
             report.recallAt10 = previous.vectors?.recallAt10
             report.semanticCoverage = previous.semanticCoverage
-            // A run killed while embedding a cold index left chunks pending: this run finishes them.
-            if previous.pendingChunks > 0, var state = try keptVectors(of: previous, retiring: [], store: store) {
+            // A run killed while embedding left chunks pending, or before compacting: this run finishes the job.
+            if previous.pendingChunks > 0 || compactionDue(previous), var state = try keptVectors(of: previous, retiring: [], store: store) {
                 var manifest = previous
-                try finishEmbedding(&state, manifest: &manifest, store: store, report: &report, progress: progress, checkpoint: checkpoint)
-                try compactIfDue(state, manifest: manifest, store: store, report: &report, progress: progress, checkpoint: checkpoint)
+                let start = RunStart(manifest: previous, rowsOf: published)
+                try finishEmbedding(&state, manifest: &manifest, start: start, store: store, report: &report, progress: progress, checkpoint: checkpoint)
+                try compactIfDue(state, manifest: manifest, start: start, store: store, report: &report, progress: progress, checkpoint: checkpoint)
             }
             report.seconds = Self.seconds(since: started)
             return report
@@ -297,7 +299,7 @@ public final class Indexer: Sendable {
             state = kept
             let added = try store.vectors(addedIn: next, dimension: embedder.dimension)
             state.append(ids: added.ids, matrix: added.matrix)
-            state.pending += try store.orderedByRecency(added.missing)
+            state.pending = try store.orderedByRecency(added.missing) + state.pending  // the files just changed first
             report.vectorUpdate = "delta"
         } else {
             let embedded = try store.embeddedVectors(at: next, dimension: embedder.dimension)
@@ -306,7 +308,9 @@ public final class Indexer: Sendable {
             report.vectorUpdate = "full"
         }
         if state.searchable + state.pending.count != counts.chunks {
-            // The kept vectors disagree with the store (never seen; a guard, not a path): start a new set.
+            // The kept vectors disagree with the store (never seen; a guard, not a path): start a new set. Debug
+            // builds (the tests) stop here, so that a bookkeeping bug cannot hide behind the fallback.
+            assertionFailure("vectors of generation \(next): \(state.searchable) searchable + \(state.pending.count) pending ≠ \(counts.chunks) chunks")
             indexingLog.warning("vectors of generation \(next): \(state.searchable) searchable + \(state.pending.count) pending ≠ \(counts.chunks) chunks; building a new base")
             let embedded = try store.embeddedVectors(at: next, dimension: embedder.dimension)
             state = VectorState(base: nil, ids: embedded.ids, matrix: embedded.matrix, tombstones: [],
@@ -323,7 +327,8 @@ public final class Indexer: Sendable {
             state = VectorState(base: try buildBase(ids: state.ids, matrix: state.matrix, fileGeneration: next),
                                 ids: [], matrix: [], tombstones: [], pending: [])
         }
-        var manifest = try publish(state, generation: next, counts: counts, store: store, keepingRowsOf: published, previous: previous,
+        let start = RunStart(manifest: previous, rowsOf: published)
+        var manifest = try publish(state, generation: next, counts: counts, store: store, start: start, previous: previous,
                                    checkpoints: (.afterVectorFileWritten, .afterManifestWritten), progress: progress, checkpoint: checkpoint)
         if !state.pending.isEmpty {
             report.lexicalSeconds = Self.seconds(since: started)
@@ -340,8 +345,8 @@ public final class Indexer: Sendable {
         report.tombstones = manifest.delta?.tombstones ?? 0
         report.semanticCoverage = manifest.semanticCoverage
 
-        try finishEmbedding(&state, manifest: &manifest, store: store, report: &report, progress: progress, checkpoint: checkpoint)
-        try compactIfDue(state, manifest: manifest, store: store, report: &report, progress: progress, checkpoint: checkpoint)
+        try finishEmbedding(&state, manifest: &manifest, start: start, store: store, report: &report, progress: progress, checkpoint: checkpoint)
+        try compactIfDue(state, manifest: manifest, start: start, store: store, report: &report, progress: progress, checkpoint: checkpoint)
         report.seconds = Self.seconds(since: started)
         return report
     }
@@ -392,6 +397,11 @@ public final class Indexer: Sendable {
             indexingLog.info("removing \(name), left by an interrupted run")
             try? FileSystem.remove(layout.path(of: name))
         }
+    }
+
+    /// The highest generation a base or delta file in the index folder is named for (0 without any).
+    func highestFileGeneration() -> Int64 {
+        ((try? FileSystem.listDirectory(layout.directory)) ?? []).compactMap { Self.generation(ofVectorFile: $0.name) }.max() ?? 0
     }
 
     /// The generation in a base or delta file name (`vectors-<G>.faiss`, `delta-<G>.vec`), or nil.
