@@ -214,46 +214,38 @@ public final class Indexer: Sendable {
         var touched: [(id: Int64, size: Int64, time: Int64)] = []
         var pending: [PendingFile] = []
         var pendingChunks = 0
-        for (offset, file) in toRead.enumerated() {
-            progress(.reading, offset, toRead.count)
-            let loaded: SourceText.Loaded
-            do {
-                loaded = try SourceText.load(path: layout.root + "/" + file.relativePath, maxSize: options.maxFileSize, root: layout.root)
-            } catch {
-                let reason: SkipReason = switch error.code {
-                case .notFound: .vanished
-                case .invalidArgument: .changedType  // swapped for a link out of the root, a FIFO, a device
-                default: .unreadable
+        // Files are read, hashed and chunked on every core, a batch at a time; their outcomes are applied in order.
+        let batchSize = max(1, ProcessInfo.processInfo.activeProcessorCount) * 8
+        for batchStart in stride(from: 0, to: toRead.count, by: batchSize) {
+            progress(.reading, batchStart, toRead.count)
+            let batch = Array(toRead[batchStart..<min(batchStart + batchSize, toRead.count)])
+            for (file, outcome) in zip(batch, readConcurrently(batch, known: known, rereadAll: rereadAll)) {
+                switch outcome {
+                case .unreadable(let reason, let message):
+                    indexingLog.warning("cannot read \(file.relativePath): \(message); left out")
+                    report.exclude(SkippedPath(relativePath: file.relativePath, reason: reason, detail: message))
+                    if let old = known[file.relativePath] { retired.append(old.id) }
+                case .notText(let binary):
+                    indexingLog.info("\(file.relativePath) is \(binary ? "binary" : "over the size limit") now; left out")
+                    report.exclude(SkippedPath(relativePath: file.relativePath, reason: binary ? .binary : .tooLarge))
+                    if let old = known[file.relativePath] { retired.append(old.id) }
+                case .sameContent(let id):
+                    touched.append((id, file.size, file.modificationTime))
+                    report.touched += 1
+                case .prepared(let prepared):
+                    if let old = known[file.relativePath] {
+                        retired.append(old.id)
+                        report.changed += 1
+                    } else {
+                        report.added += 1
+                    }
+                    pendingChunks += prepared.chunks.count
+                    pending.append(prepared)
+                    if pendingChunks >= options.embeddingBatch * 4 {
+                        try write(&pending, to: store, generation: next, report: &report)
+                        pendingChunks = 0
+                    }
                 }
-                indexingLog.warning("cannot read \(file.relativePath): \(error.message); left out")
-                report.exclude(SkippedPath(relativePath: file.relativePath, reason: reason, detail: error.message))
-                if let old = known[file.relativePath] { retired.append(old.id) }
-                continue
-            }
-            guard case .text(let text, let bytes) = loaded else {
-                indexingLog.info("\(file.relativePath) is \(loaded == .binary ? "binary" : "over the size limit") now; left out")
-                report.exclude(SkippedPath(relativePath: file.relativePath, reason: loaded == .binary ? .binary : .tooLarge))
-                if let old = known[file.relativePath] { retired.append(old.id) }
-                continue
-            }
-            let hash = ContentHash.of(bytes)
-            if let old = known[file.relativePath], !rereadAll, old.contentHash == hash {
-                touched.append((old.id, file.size, file.modificationTime))
-                report.touched += 1
-                continue
-            }
-            if let old = known[file.relativePath] {
-                retired.append(old.id)
-                report.changed += 1
-            } else {
-                report.added += 1
-            }
-            let prepared = prepare(file: file, text: text, hash: hash)
-            pendingChunks += prepared.chunks.count
-            pending.append(prepared)
-            if pendingChunks >= options.embeddingBatch * 4 {
-                try write(&pending, to: store, generation: next, report: &report)
-                pendingChunks = 0
             }
         }
         try write(&pending, to: store, generation: next, report: &report)
@@ -410,6 +402,51 @@ public final class Indexer: Sendable {
             return Int64(name.dropFirst(prefix.count).dropLast(suffix.count))
         }
         return nil
+    }
+
+    /// What reading one file came to.
+    enum ReadOutcome {
+        case unreadable(SkipReason, String)
+        case notText(binary: Bool)
+        /// Its content hash is the one indexed (only its time or size changed).
+        case sameContent(id: Int64)
+        case prepared(PendingFile)
+    }
+
+    /// Reads, hashes and chunks `files` on every core (pure work: nothing is written); outcomes in `files` order.
+    func readConcurrently(_ files: [DiscoveredFile], known: [String: FileRecord], rereadAll: Bool) -> [ReadOutcome] {
+        let outcomes = OutcomeSlots(count: files.count)
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            outcomes.set(index, read(files[index], known: known[files[index].relativePath], rereadAll: rereadAll))
+        }
+        return outcomes.values()
+    }
+
+    func read(_ file: DiscoveredFile, known old: FileRecord?, rereadAll: Bool) -> ReadOutcome {
+        let loaded: SourceText.Loaded
+        do {
+            loaded = try SourceText.load(path: layout.root + "/" + file.relativePath, maxSize: options.maxFileSize, root: layout.root)
+        } catch {
+            let reason: SkipReason = switch error.code {
+            case .notFound: .vanished
+            case .invalidArgument: .changedType  // swapped for a link out of the root, a FIFO, a device
+            default: .unreadable
+            }
+            return .unreadable(reason, error.message)
+        }
+        guard case .text(let text, let bytes) = loaded else { return .notText(binary: loaded == .binary) }
+        let hash = ContentHash.of(bytes)
+        if let old, !rereadAll, old.contentHash == hash { return .sameContent(id: old.id) }
+        return .prepared(prepare(file: file, text: text, hash: hash))
+    }
+
+    /// Result slots filled from concurrent iterations, each slot by one iteration only.
+    final class OutcomeSlots: @unchecked Sendable {
+        private var slots: [ReadOutcome?]
+        private let lock = NSLock()
+        init(count: Int) { slots = Array(repeating: nil, count: count) }
+        func set(_ index: Int, _ outcome: ReadOutcome) { lock.withLock { slots[index] = outcome } }
+        func values() -> [ReadOutcome] { lock.withLock { slots.map { $0! } } }
     }
 
     /// A file read and chunked, waiting for its vectors.

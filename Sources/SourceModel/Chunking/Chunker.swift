@@ -239,7 +239,9 @@ public struct Chunker: Sendable {
             while last > first && source.isBlank(last) { last -= 1 }
             if first == last && source.isBlank(first) && ranges.count > 1 { continue }
             let text = source.text(lines: first, last)
-            let count = countTokens(Substring(text))
+            // Word pieces never span a newline (it is whitespace to the tokenizer), so a chunk's count is the sum
+            // of its lines' counts: no second tokenization of the text (it was 40 % of a cold run's reading).
+            let count = lineTokens[first...last].reduce(0, +)
             chunks.append(Chunk(startLine: first, endLine: last, symbol: unit.symbol, kind: unit.kind,
                                 signature: unit.signature, text: text, tokenCount: count,
                                 truncated: count > tokenBudget))
