@@ -25,6 +25,19 @@ struct WordPiece: Sendable {
     let unkID: Int32
     /// Longest word (in Unicode scalars) that is split at all.
     let maxInputCharsPerWord: Int
+    /// Longest piece of each table, in Unicode scalars: the longest-match search starts there instead of at the
+    /// word's end (no longer piece can match), which makes a long word linear instead of quadratic.
+    let longestInitial: Int
+    let longestContinuation: Int
+
+    init(initial: [Key: Int32], continuation: [Key: Int32], unkID: Int32, maxInputCharsPerWord: Int) {
+        self.initial = initial
+        self.continuation = continuation
+        self.unkID = unkID
+        self.maxInputCharsPerWord = maxInputCharsPerWord
+        longestInitial = initial.keys.map { $0.text.unicodeScalars.count }.max() ?? 0
+        longestContinuation = continuation.keys.map { $0.text.unicodeScalars.count }.max() ?? 0
+    }
 
     /// Appends the ids of `word` (normalised scalars) to `out`.
     func tokenize(_ word: ArraySlice<Unicode.Scalar>, into out: inout [Int32]) {
@@ -38,7 +51,8 @@ struct WordPiece: Sendable {
         var start = scalars.startIndex
         var first = true
         while start < scalars.endIndex {
-            var end = scalars.endIndex
+            let longest = first ? longestInitial : longestContinuation
+            var end = scalars.index(start, offsetBy: longest, limitedBy: scalars.endIndex) ?? scalars.endIndex
             var found: Int32? = nil
             while start < end {
                 let piece = String(String.UnicodeScalarView(scalars[start..<end]))

@@ -53,6 +53,17 @@ public struct ChunkDraft: Sendable, Equatable {
         self.embeddingKey = embeddingKey
         self.summaryKey = summaryKey
     }
+
+    /// The FTS5 column texts of the chunk in file `path` (identifier-split terms of its symbol, path, signature and
+    /// body), when computed ahead of the write: an indexer computes them on every core, while the write (one
+    /// SQLite connection) is one thread. nil: `addFile` computes them.
+    public var lexicalColumns: [String]?
+
+    /// Fills `lexicalColumns` for a chunk of the file at `path`.
+    public mutating func computeLexicalColumns(path: String) {
+        lexicalColumns = [SearchTerms.indexedText(symbol ?? ""), SearchTerms.indexedText(path),
+                          SearchTerms.indexedText(signature ?? ""), SearchTerms.indexedText(text)]
+    }
 }
 
 /// A stored chunk with its id (also its id in the vector index) and file.
@@ -286,10 +297,11 @@ public final class IndexStore {
                 """,
                 Self.chunkValues(chunk, fileID: fileID, path: path, generation: generation))
             let chunkID = database.lastInsertRowID
+            var columns = chunk
+            if columns.lexicalColumns == nil { columns.computeLexicalColumns(path: path) }
             try database.query(
                 "INSERT INTO chunk_terms(rowid, symbol, path, signature, body) VALUES(?1, ?2, ?3, ?4, ?5)",
-                [.integer(chunkID), .text(SearchTerms.indexedText(chunk.symbol ?? "")), .text(SearchTerms.indexedText(path)),
-                 .text(SearchTerms.indexedText(chunk.signature ?? "")), .text(SearchTerms.indexedText(chunk.text))])
+                [.integer(chunkID)] + columns.lexicalColumns!.map(SQLiteValue.text))
         }
         return fileID
     }

@@ -486,6 +486,8 @@ public final class Indexer: Sendable {
                 part: chunk.part, partCount: chunk.partCount, text: chunk.text,
                 embeddingKey: key, summaryKey: summaryKey))
         }
+        // The FTS5 terms too, here (on every core) rather than in the single-threaded write.
+        for index in drafts.indices { drafts[index].computeLexicalColumns(path: file.relativePath) }
         let lineCount = text.isEmpty ? 0 : text.reduce(into: 1) { count, c in if c == "\n" { count += 1 } } - (text.hasSuffix("\n") ? 1 : 0)
         return PendingFile(file: file, hash: hash, language: language, lineCount: lineCount, chunks: drafts, texts: texts)
     }
