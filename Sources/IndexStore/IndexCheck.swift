@@ -75,9 +75,7 @@ public enum IndexCheck {
             let path = layout.path(of: info.file)
             do {
                 let segment = try DeltaSegment(path: path, dimension: manifest.model.dimension)
-                if segment.count != info.count || segment.tombstones.count != info.tombstones || segment.pending.count != info.pending {
-                    report.problems.append("\(path): \(segment.count) vectors, \(segment.tombstones.count) tombstones and \(segment.pending.count) pending; the manifest says \(info.count), \(info.tombstones) and \(info.pending)")
-                }
+                if let mismatch = IndexManifest.mismatch(segment, info) { report.problems.append(mismatch) }
                 if manifest.vectors == nil, segment.count + segment.pending.count != manifest.chunks {
                     report.problems.append("\(path): \(segment.count) vectors and \(segment.pending.count) pending; the manifest counts \(manifest.chunks) chunks")
                 }

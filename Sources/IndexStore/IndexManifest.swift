@@ -1,6 +1,7 @@
 import CodeSageCore
 import Foundation
 import Platform
+import VectorIndex
 
 /// The published state of an index: which generation, which files, how it was built.
 ///
@@ -110,6 +111,12 @@ public struct IndexManifest: Codable, Sendable, Equatable {
             self.bytes = bytes
             self.sha256 = sha256
         }
+    }
+
+    /// Why `segment` is not the one `delta` describes (its counts differ), or nil when it is.
+    public static func mismatch(_ segment: DeltaSegment, _ delta: DeltaInfo) -> String? {
+        guard segment.count != delta.count || segment.tombstones.count != delta.tombstones || segment.pending.count != delta.pending else { return nil }
+        return "\(segment.path) holds \(segment.count) vectors, \(segment.tombstones.count) tombstones and \(segment.pending.count) pending; the manifest says \(delta.count), \(delta.tombstones) and \(delta.pending)"
     }
 
     /// Chunks a semantic search can return: the base's vectors minus tombstones, plus the delta's.

@@ -51,10 +51,11 @@ public final class IndexSnapshot: @unchecked Sendable {
         }
         var delta: DeltaSegment?
         if let info = manifest.delta {
-            delta = try DeltaSegment(path: layout.path(of: info.file), dimension: vectors?.dimension ?? manifest.model.dimension)
-            guard delta!.count == info.count, delta!.tombstones.count == info.tombstones, delta!.pending.count == info.pending else {
-                throw CodeSageError(.corruptData, "\(layout.path(of: info.file)) holds \(delta!.count) vectors, \(delta!.tombstones.count) tombstones and \(delta!.pending.count) pending; the manifest says \(info.count), \(info.tombstones) and \(info.pending); rebuild with `codesage index --rebuild \(layout.root)`")
+            let segment = try DeltaSegment(path: layout.path(of: info.file), dimension: vectors?.dimension ?? manifest.model.dimension)
+            if let mismatch = IndexManifest.mismatch(segment, info) {
+                throw CodeSageError(.corruptData, "\(mismatch); rebuild with `codesage index --rebuild \(layout.root)`")
             }
+            delta = segment
         }
         let segments = vectors == nil && delta == nil ? nil : try SegmentedVectors(base: vectors, delta: delta)
         // A missing store would be created empty and every search would quietly find nothing.

@@ -47,9 +47,7 @@ extension Indexer {
         if let info = previous.delta {
             do throws(CodeSageError) {
                 let segment = try DeltaSegment(path: layout.path(of: info.file), dimension: dimension)
-                guard segment.count == info.count, segment.tombstones.count == info.tombstones, segment.pending.count == info.pending else {
-                    throw CodeSageError(.corruptData, "\(segment.path) does not hold what the manifest says")
-                }
+                if let mismatch = IndexManifest.mismatch(segment, info) { throw CodeSageError(.corruptData, mismatch) }
                 // Copied while the segment (and so its mapping) is certainly alive.
                 withExtendedLifetime(segment) {
                     state.ids = Array(segment.ids)
@@ -81,6 +79,13 @@ extension Indexer {
         state.matrix = keptMatrix
         state.pending.removeAll { gone.contains($0) }
         return state
+    }
+
+    /// A new set of `generation`'s vectors, with no base: every stored vector in the delta, the rest pending.
+    func newVectorSet(store: IndexStore, generation: Int64) throws(CodeSageError) -> VectorState {
+        let embedded = try store.embeddedVectors(at: generation, dimension: embedder.dimension)
+        return VectorState(base: nil, ids: embedded.ids, matrix: embedded.matrix, tombstones: [],
+                           pending: try store.orderedByRecency(embedded.missing))
     }
 
     /// Embeds the texts of `chunks` that no cache holds (in batches), stores their vectors, and appends the
@@ -139,11 +144,7 @@ extension Indexer {
                                    previous: manifest, checkpoints: (nil, .afterEmbeddingPublished), progress: progress, checkpoint: checkpoint)
             sincePublished = 0
             report.embeddingPublications += 1
-            report.generation = manifest.generation
-            report.published = true
-            report.semanticCoverage = manifest.semanticCoverage
-            report.deltaVectors = manifest.delta?.count ?? 0
-            report.tombstones = manifest.delta?.tombstones ?? 0
+            report.record(published: manifest)
         }
     }
 
@@ -164,14 +165,8 @@ extension Indexer {
         let vectors: (ids: [Int64], matrix: [Float])? = state.base == nil && state.pending.isEmpty ? (state.ids, state.matrix) : nil
         _ = consume state
         guard let compacted = try compact(store: store, published: manifest, vectors: vectors, start: start, checkpoint: checkpoint) else { return }
-        report.generation = compacted.generation
-        report.published = true
         report.compacted = true
-        report.deltaVectors = 0
-        report.tombstones = 0
-        report.recallAt10 = compacted.vectors?.recallAt10
-        report.indexType = compacted.vectors?.factory ?? ""
-        report.semanticCoverage = compacted.semanticCoverage
+        report.record(published: compacted)
     }
 
     /// Writes `state`'s delta segment (when it has anything) and the manifest of `generation`, then retires older

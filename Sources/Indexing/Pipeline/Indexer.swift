@@ -99,6 +99,17 @@ public struct IndexReport: Codable, Sendable, Equatable {
     /// still hold many unreadable files).
     public static let listedExclusions = 1_000
 
+    /// Records what the run's newest publication, `manifest`, holds: its generation, vectors and coverage.
+    mutating func record(published manifest: IndexManifest) {
+        generation = manifest.generation
+        published = true
+        indexType = manifest.vectors?.factory ?? ""
+        recallAt10 = manifest.vectors?.recallAt10
+        deltaVectors = manifest.delta?.count ?? 0
+        tombstones = manifest.delta?.tombstones ?? 0
+        semanticCoverage = manifest.semanticCoverage
+    }
+
     /// Records one excluded path.
     mutating func exclude(_ path: SkippedPath) {
         excluded += 1
@@ -294,9 +305,7 @@ public final class Indexer: Sendable {
             state.pending = try store.orderedByRecency(added.missing) + state.pending  // the files just changed first
             report.vectorUpdate = "delta"
         } else {
-            let embedded = try store.embeddedVectors(at: next, dimension: embedder.dimension)
-            state = VectorState(base: nil, ids: embedded.ids, matrix: embedded.matrix, tombstones: [],
-                                pending: try store.orderedByRecency(embedded.missing))
+            state = try newVectorSet(store: store, generation: next)
             report.vectorUpdate = "full"
         }
         if state.searchable + state.pending.count != counts.chunks {
@@ -304,9 +313,7 @@ public final class Indexer: Sendable {
             // builds (the tests) stop here, so that a bookkeeping bug cannot hide behind the fallback.
             assertionFailure("vectors of generation \(next): \(state.searchable) searchable + \(state.pending.count) pending ≠ \(counts.chunks) chunks")
             indexingLog.warning("vectors of generation \(next): \(state.searchable) searchable + \(state.pending.count) pending ≠ \(counts.chunks) chunks; building a new base")
-            let embedded = try store.embeddedVectors(at: next, dimension: embedder.dimension)
-            state = VectorState(base: nil, ids: embedded.ids, matrix: embedded.matrix, tombstones: [],
-                                pending: try store.orderedByRecency(embedded.missing))
+            state = try newVectorSet(store: store, generation: next)
             report.vectorUpdate = "full"
         }
         if state.pending.count < options.lexicalFirstChunks {
@@ -329,13 +336,7 @@ public final class Indexer: Sendable {
 
         report.files = counts.files
         report.chunks = counts.chunks
-        report.generation = next
-        report.published = true
-        report.indexType = manifest.vectors?.factory ?? ""
-        report.recallAt10 = manifest.vectors?.recallAt10
-        report.deltaVectors = manifest.delta?.count ?? 0
-        report.tombstones = manifest.delta?.tombstones ?? 0
-        report.semanticCoverage = manifest.semanticCoverage
+        report.record(published: manifest)
 
         try finishEmbedding(&state, manifest: &manifest, start: start, store: store, report: &report, progress: progress, checkpoint: checkpoint)
         try compactIfDue(state, manifest: manifest, start: start, store: store, report: &report, progress: progress, checkpoint: checkpoint)
