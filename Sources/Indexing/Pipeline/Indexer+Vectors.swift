@@ -155,15 +155,14 @@ extension Indexer {
         return manifest.vectors == nil || delta.count + delta.tombstones > limit
     }
 
-    /// Compacts `manifest`'s vectors when due. `state` is consumed: with no base it already holds every vector,
+    /// Compacts `manifest`'s vectors when due. With no base, `state` already holds every vector,
     /// which the new base is built from (no second copy read back from the store).
-    func compactIfDue(_ state: consuming VectorState, manifest: IndexManifest, start: RunStart, store: IndexStore, report: inout IndexReport,
+    func compactIfDue(_ state: VectorState, manifest: IndexManifest, start: RunStart, store: IndexStore, report: inout IndexReport,
                       progress: (IndexPhase, Int, Int) -> Void,
                       checkpoint: (IndexCheckpoint) throws(CodeSageError) -> Void) throws(CodeSageError) {
         guard compactionDue(manifest) else { return }
         progress(.compacting, 0, 1)
         let vectors: (ids: [Int64], matrix: [Float])? = state.base == nil && state.pending.isEmpty ? (state.ids, state.matrix) : nil
-        _ = consume state
         guard let compacted = try compact(store: store, published: manifest, vectors: vectors, start: start, checkpoint: checkpoint) else { return }
         report.compacted = true
         report.record(published: compacted)
